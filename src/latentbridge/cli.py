@@ -1,0 +1,273 @@
+"""The command line: ``latentbridge <command> --help`` for each command and a worked example."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from latentbridge import __version__
+from latentbridge.errors import TrainingDiverged, UserError
+
+
+def _parser_with_example(
+    sub: argparse._SubParsersAction, name: str, help: str, example: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog="example:\n" + textwrap.indent(textwrap.dedent(example).strip(), "  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+# --- train ---------------------------------------------------------------------------------------
+
+
+def add_train(sub: argparse._SubParsersAction) -> None:
+    p = _parser_with_example(
+        sub,
+        "train",
+        "train a translator on folders of images (one subfolder per domain)",
+        """
+        latentbridge train --data photos_and_cartoons --method xgan --out runs/xgan --steps 2000
+        latentbridge train --data DIR --method unit --out runs/u --set data.size=64 --set loss.cycle=5
+        latentbridge train --data DIR --out runs/u --resume --steps 4000   # continue to step 4000
+        """,
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="dataset folder: DIR/<domain>, DIR/train/<domain> or trainA/trainB",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--method", help="a preset (see `latentbridge methods`)")
+    g.add_argument("--config", type=Path, help="a YAML config file (may name `method:`)")
+    p.add_argument(
+        "--out", type=Path, required=True, help="run folder (config, checkpoints, samples, logs)"
+    )
+    b = p.add_mutually_exclusive_group()
+    b.add_argument("--steps", type=int, help="train until this step (default: train.steps)")
+    b.add_argument("--minutes", type=float, help="train for this many minutes of wall time")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. train.lr=1e-4 (repeatable)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from latentbridge import config as C
+    from latentbridge import methods
+    from latentbridge.train.loop import Trainer, train
+
+    if args.steps is not None and args.steps < 0 or args.minutes is not None and args.minutes <= 0:
+        raise UserError("--steps must be >= 0 and --minutes > 0")
+    overrides = C.parse_set(args.set)
+    if args.seed is not None:
+        overrides["train.seed"] = args.seed
+    file = C.load_yaml(args.config) if args.config else None
+    cfg = methods.resolve(args.method, file=file, overrides=overrides)
+    if args.resume and (args.method or args.config):
+        print(
+            "note: --resume continues with the checkpoint's config (plus any --set)",
+            file=sys.stderr,
+        )
+    trainer = Trainer(
+        cfg,
+        data=args.data,
+        run=args.out,
+        device=args.device,
+        resume=args.resume,
+        overrides=overrides,
+    )
+    result = train(trainer, steps=args.steps, minutes=args.minutes, progress=not args.no_progress)
+    if trainer.dist.main:
+        state = "interrupted, saved" if result.interrupted else "done"
+        print(
+            f"{state}: step {result.step} in {result.seconds:.0f}s; checkpoint {result.checkpoint}; samples in {result.run / 'samples'}"
+        )
+    return 130 if result.interrupted else 0
+
+
+# --- translate -----------------------------------------------------------------------------------
+
+
+def add_translate(sub: argparse._SubParsersAction) -> None:
+    p = _parser_with_example(
+        sub,
+        "translate",
+        "translate image files, folders (recursive) or globs from one domain to another",
+        """
+        latentbridge translate --run runs/xgan --from photo --to cartoon my_photos/ --out cartoons/
+        latentbridge translate --run runs/xgan --from A --to B 'shots/*.jpg' one.png --out out/
+        """,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs")
+    p.add_argument(
+        "--run", type=Path, required=True, help="a run folder (uses checkpoints/last.pt)"
+    )
+    p.add_argument("--from", dest="source", required=True, help="source domain")
+    p.add_argument("--to", dest="target", required=True, help="target domain")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--checkpoint", type=Path, help="a specific checkpoint file instead of last.pt")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_translate)
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[tuple[Path, Path]]:
+    """Each input -> (file, output path relative to --out). A folder's files keep their path
+    relative to that folder; a glob's, relative to the glob's fixed prefix; a file, its name."""
+    from latentbridge.data.folders import list_images
+
+    out: list[tuple[Path, Path]] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            out += [(f, f.relative_to(path)) for f in list_images(path)]
+        elif path.exists():
+            out.append((path, Path(path.name)))
+        elif glob.has_magic(item):
+            base = Path(item.split("*")[0].split("?")[0].split("[")[0])
+            base = base if item.endswith("/") or base.is_dir() else base.parent
+            for f in sorted(glob.glob(item, recursive=True)):
+                fp = Path(f)
+                if fp.is_file():
+                    out.append(
+                        (fp, fp.relative_to(base) if fp.is_relative_to(base) else Path(fp.name))
+                    )
+        else:
+            out.append((path, Path(path.name)))  # reported as failed below
+    return [(f, rel.with_suffix(".png")) for f, rel in out]
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    import torch
+
+    from latentbridge.api import load
+    from latentbridge.data.folders import read_image
+    from latentbridge.data.stream import to_tensor
+    from latentbridge.imaging import to_pil
+
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be >= 1")
+    pipe = load(args.run, device=args.device, checkpoint=args.checkpoint)
+    pipe.gen.index(args.source), pipe.gen.index(args.target)
+    jobs = expand_inputs(args.inputs)
+    if not jobs:
+        raise UserError("no input images found")
+    failed: list[str] = []
+    done = 0
+    for i in range(0, len(jobs), args.batch_size):
+        good, arrays = [], []
+        for src, rel in jobs[i : i + args.batch_size]:
+            try:
+                import numpy as np
+
+                arrays.append(np.asarray(read_image(src, pipe.size)))
+                good.append(rel)
+            except Exception as exc:  # any unreadable input: name it, go on with the rest
+                failed.append(
+                    f"{src} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                )
+        if not good:
+            continue
+        import numpy as np
+
+        with torch.no_grad():
+            images = to_pil(pipe.translate(to_tensor(np.stack(arrays)), args.source, args.target))
+        for rel, img in zip(good, images):
+            dest = args.out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            img.save(dest)
+            done += 1
+    print(f"translated {done} image(s) {args.source} -> {args.target} into {args.out}")
+    if failed:
+        print(f"error: {len(failed)} input(s) failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- methods -------------------------------------------------------------------------------------
+
+
+def add_methods(sub: argparse._SubParsersAction) -> None:
+    p = _parser_with_example(sub, "methods", "list the method presets", "latentbridge methods")
+    p.set_defaults(func=cmd_methods)
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from latentbridge.methods import REGISTRY
+
+    width = max(len(n) for n in REGISTRY)
+    for name, m in REGISTRY.items():
+        print(f"{name:<{width}}  {m.summary}")
+    return 0
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="latentbridge",
+        description="Unpaired image-to-image translation through one latent space shared by all domains.",
+        epilog="example:\n  latentbridge data faces --out data/faces --size 32\n"
+        "  latentbridge train --data data/faces --method xgan --out runs/xgan --minutes 5\n"
+        "  latentbridge translate --run runs/xgan --from photo --to cartoon data/faces/test/photo --out out/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"latentbridge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_train(sub)
+    add_translate(sub)
+    add_methods(sub)
+    for register in _optional_commands():
+        register(sub)
+    return parser
+
+
+def _optional_commands() -> list:
+    """Commands that live beside their subsystem (data generators, evaluation, benchmarks)."""
+    from latentbridge.demo import add_demo
+
+    out = [add_demo]
+    try:  # TEMPORARY until the data generators land
+        from latentbridge.data.cli_data import add_data_parser
+
+        out.append(add_data_parser)
+    except ImportError:
+        pass
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,236 @@
+"""The one source of defaults: frozen dataclasses, YAML files and ``--set a.b=c`` overrides.
+
+Resolution order (later wins): dataclass defaults -> the method preset -> a YAML file -> ``--set``.
+Every key is checked against the dataclass fields; an unknown key or a badly typed value raises
+:class:`~latentbridge.errors.UserError` naming the valid keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+from latentbridge.errors import UserError
+
+Norm = Literal["instance", "group", "batch", "none"]
+GanType = Literal["lsgan", "nonsat", "hinge"]
+DistanceType = Literal["l1", "l2", "cosine"]
+Precision = Literal["fp32", "bf16", "fp16"]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    size: int = 32  # image side in px (square), 16..256; images are resized and centre-cropped
+    flip: bool = False  # random horizontal flips (deterministic in seed, step and sample)
+    workers: int = 1  # batches prepared ahead in background threads (0 = in the training loop)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    width: int = 32  # channels after the stem; doubled at every down-sampling
+    max_width: int = 256  # channel cap
+    down: int = 2  # down-samplings in the encoder (latent side = size / 2**down)
+    res_blocks: int = 2  # residual blocks at the end of the encoder and start of the decoder
+    norm: Norm = "instance"  # normalisation in encoder and decoder blocks
+    up: Literal["nearest", "transpose"] = "nearest"  # decoder up-sampling
+    latent: Literal["spatial", "vector"] = "spatial"  # a (C, h, w) latent, or a flat vector
+    latent_dim: int = 256  # size of the vector latent (latent=vector only)
+    disc_width: int = 32  # image discriminator channels after its first layer
+    disc_layers: int = 3  # stride-2 layers of the PatchGAN image discriminator
+    disc_spectral: bool = False  # spectral normalisation in the image discriminators
+    latent_disc_width: int = 128  # hidden width of the latent domain discriminator
+
+
+@dataclass(frozen=True)
+class SharingConfig:
+    enc_blocks: int = 0  # the last k encoder blocks are one module shared by all domains
+    dec_blocks: int = 0  # the first k decoder blocks are one module shared by all domains
+    disc_layers: int = 0  # the last j layers of the image discriminators are shared
+    full: bool = False  # one encoder and one decoder for all domains, told the domain by a flag
+    flag: Literal["channel", "norm", "both"] = "both"  # how a fully shared net learns the domain
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    recon: float = 10.0  # x ~ DE_a(EN_a(x))
+    recon_type: Literal["l1", "l2"] = "l1"
+    gan: float = 1.0  # D_b judges x_ab
+    gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
+    gan_type: GanType = "lsgan"
+    latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
+    cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
+    semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
+    semantic_type: DistanceType = "l1"
+    kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise
+    teacher: float = 0.0  # z agrees with a user-supplied feature network (XGAN's teacher)
+    teacher_net: str = ""  # a TorchScript file or "package.module:attribute"
+    color: float = 0.0  # low-frequency colour consistency between x and x_ab
+    color_size: int = 4  # side of the colour grid the colour term compares
+    ramp_steps: int = 0  # alignment terms (latent_adv, semantic, teacher) ramp from 0 over N steps
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 16  # images per domain per step, over all ranks and accumulation steps
+    lr: float = 2e-4  # Adam learning rate of the generators (encoders + decoders)
+    lr_d: float = 0.0  # learning rate of the discriminators (0 = same as lr)
+    beta1: float = 0.5
+    beta2: float = 0.999
+    weight_decay: float = 0.0
+    lr_step: int = 0  # multiply the learning rates by lr_gamma every lr_step steps (0 = constant)
+    lr_gamma: float = 0.5
+    steps: int = 2000  # default length of a run (--steps / --minutes override it)
+    warmup: int = 0  # first N steps train the auto-encoders only (recon and kl)
+    pairs: Literal["all", "random"] = "all"  # every ordered domain pair per step, or one random
+    save_every: int = 500  # checkpoint interval in steps (and one at the end)
+    sample_every: int = 250  # PNG sample grid interval in steps
+    log_every: int = 10  # TensorBoard / log.jsonl interval in steps
+    keep: int = 3  # periodic checkpoints kept besides last.pt (0 = keep all)
+    precision: Precision = "fp32"  # autocast dtype
+    accumulate: int = 1  # micro-batches per optimizer step (gradient accumulation)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    method: str = "baseline"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    sharing: SharingConfig = field(default_factory=SharingConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """The config as nested plain dicts (what ``config.yaml`` and checkpoints hold)."""
+    return dataclasses.asdict(cfg)
+
+
+def valid_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """Every dotted key a config accepts, e.g. ``["method", "data.size", ...]``."""
+    keys: list[str] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            keys += valid_keys(hints[f.name], f"{prefix}{f.name}.")
+        else:
+            keys.append(prefix + f.name)
+    return keys
+
+
+def _check_value(key: str, value: Any, hint: Any) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        if value not in get_args(hint):
+            raise UserError(f"{key} must be one of {list(get_args(hint))}, got {value!r}")
+        return value
+    if origin in (Union, types.UnionType):
+        for arg in get_args(hint):
+            try:
+                return _check_value(key, value, arg)
+            except UserError:
+                continue
+        raise UserError(f"{key} must be {hint}, got {value!r}")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is type(None) and value is None:
+        return None
+    if hint in (int, float, str, bool) and type(value) is hint:
+        return value
+    if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise UserError(f"{key} must be of type {getattr(hint, '__name__', hint)}, got {value!r}")
+
+
+def _unknown_key(key: str) -> UserError:
+    keys = ", ".join(valid_keys())
+    return UserError(f"unknown config key {key!r}; valid keys: {keys}")
+
+
+def replace(cfg: Any, updates: dict[str, Any], prefix: str = "") -> Any:
+    """A copy of ``cfg`` with dotted-key ``updates`` applied, each checked against its type."""
+    hints = typing.get_type_hints(type(cfg))
+    nested: dict[str, dict[str, Any]] = {}
+    flat: dict[str, Any] = {}
+    for key, value in updates.items():
+        head, _, rest = key.partition(".")
+        if head not in hints:
+            raise _unknown_key(prefix + key)
+        sub = hints[head]
+        if dataclasses.is_dataclass(sub):
+            if not rest:
+                if not isinstance(value, dict):
+                    raise UserError(
+                        f"{prefix + head} is a section; set its keys, e.g. {prefix}{head}.<key>"
+                    )
+                nested.setdefault(head, {}).update(value)
+            else:
+                nested.setdefault(head, {})[rest] = value
+        elif rest:
+            raise _unknown_key(prefix + key)
+        else:
+            flat[head] = _check_value(prefix + key, value, sub)
+    for head, sub_updates in nested.items():
+        flat[head] = replace(getattr(cfg, head), sub_updates, f"{prefix}{head}.")
+    return dataclasses.replace(cfg, **flat)
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """Build a config from nested dicts (a loaded ``config.yaml`` or a checkpoint)."""
+    return replace(Config(), data)
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """Parse ``["a.b=1", "c=x"]``; values are YAML scalars (``1`` int, ``1e-3`` float, ``true``)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--set takes key=value, got {item!r}")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        # YAML 1.1 reads "1e-3" as a string; accept it as a float.
+        if isinstance(value, str):
+            try:
+                value = float(value) if any(c in value for c in ".eE") else value
+            except ValueError:
+                pass
+        out[key.strip()] = value
+    return out
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML config file into nested dicts (checked later by :func:`replace`)."""
+    if not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must hold a mapping of config keys")
+    return data
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def dump_yaml(cfg: Config, path: Path) -> None:
+    """Write the resolved config (every key, with its value) to ``path``."""
+    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))

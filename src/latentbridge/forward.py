@@ -1,0 +1,67 @@
+"""The step's forward pass: every quantity of the notation computed once, on first use.
+
+``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])``; ``z[a]`` = mu (plus unit Gaussian noise
+when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
+``z_ab = EN_b(x_ab)``; ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
+twice, and nothing a term does not need is computed at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from latentbridge.model import Translator
+
+
+class Forward:
+    """Lazy, cached quantities of one step for one batch per domain."""
+
+    def __init__(self, gen: Translator, x: dict[str, Tensor], *, sample: bool) -> None:
+        self.gen = gen
+        self.x = x
+        self.sample = sample
+        self._cache: dict[tuple[str, ...], Tensor] = {}
+
+    def _get(self, key: tuple[str, ...], compute: Callable[[], Tensor]) -> Tensor:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _noisy(self, mu: Tensor) -> Tensor:
+        return mu + torch.randn_like(mu) if self.sample else mu
+
+    def mu(self, a: str) -> Tensor:
+        """EN_a(x[a]): the code's mean."""
+        return self._get(("mu", a), lambda: self.gen.encode(self.x[a], a))
+
+    def z(self, a: str) -> Tensor:
+        """The code decoders see: mu, or mu + N(0, I) with the VAE prior."""
+        return self._get(("z", a), lambda: self._noisy(self.mu(a)))
+
+    def x_aa(self, a: str) -> Tensor:
+        """The reconstruction DE_a(z[a])."""
+        return self._get(("x_aa", a), lambda: self.gen.decode(self.z(a), a))
+
+    def x_ab(self, a: str, b: str) -> Tensor:
+        """The translation DE_b(z[a])."""
+        return self._get(("x_ab", a, b), lambda: self.gen.decode(self.z(a), b))
+
+    def mu_ab(self, a: str, b: str) -> Tensor:
+        """EN_b(x_ab): the code of the translation, read back by b's encoder."""
+        return self._get(("mu_ab", a, b), lambda: self.gen.encode(self.x_ab(a, b), b))
+
+    def z_ab(self, a: str, b: str) -> Tensor:
+        return self._get(("z_ab", a, b), lambda: self._noisy(self.mu_ab(a, b)))
+
+    def x_aba(self, a: str, b: str) -> Tensor:
+        """The cycle DE_a(z_ab): back to a through b."""
+        return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a))
+
+    def computed(self, name: str) -> dict[tuple[str, ...], Tensor]:
+        """Already computed values of one quantity, keyed by their domains."""
+        return {k[1:]: v for k, v in self._cache.items() if k[0] == name}

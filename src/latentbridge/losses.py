@@ -1,0 +1,85 @@
+"""Loss formulas: pure functions, tensors in, a scalar out. Weights are applied by the caller
+(:mod:`latentbridge.terms`); nothing here reads a config."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from latentbridge.config import DistanceType, GanType
+
+
+def reconstruction(x: Tensor, y: Tensor, kind: str = "l1") -> Tensor:
+    """Pixel distance: ``mean|x - y|`` (l1) or ``mean (x - y)^2`` (l2)."""
+    return F.l1_loss(x, y) if kind == "l1" else F.mse_loss(x, y)
+
+
+def distance(a: Tensor, b: Tensor, kind: DistanceType) -> Tensor:
+    """Latent distance for semantic consistency (XGAN eq. 3 uses l1): l1, l2, or
+    ``1 - cos(a, b)`` over each sample's flattened code."""
+    if kind == "cosine":
+        return (1 - F.cosine_similarity(a.flatten(1), b.flatten(1), dim=1)).mean()
+    return F.l1_loss(a, b) if kind == "l1" else F.mse_loss(a, b)
+
+
+def gan_generator(fake_logits: Tensor, kind: GanType) -> Tensor:
+    """The generator's GAN loss on D's logits for generated images.
+
+    lsgan (Mao et al. 2017): ``mean (D(G(z)) - 1)^2``; nonsat (Goodfellow et al. 2014):
+    ``softplus(-D(G(z)))``; hinge (Lim & Ye 2017): ``-mean D(G(z))``.
+    """
+    if kind == "lsgan":
+        return (fake_logits - 1).pow(2).mean()
+    if kind == "nonsat":
+        return F.softplus(-fake_logits).mean()
+    return -fake_logits.mean()
+
+
+def gan_discriminator(real_logits: Tensor, fake_logits: Tensor, kind: GanType) -> Tensor:
+    """The discriminator's GAN loss (the counterpart of :func:`gan_generator`).
+
+    lsgan: ``mean (D(x) - 1)^2 + mean D(G(z))^2``; nonsat: ``softplus(-D(x)) + softplus(D(G(z)))``;
+    hinge: ``relu(1 - D(x)) + relu(1 + D(G(z)))``.
+    """
+    if kind == "lsgan":
+        return (real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean()
+    if kind == "nonsat":
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def domain_classification(logits: Tensor, domain: int) -> Tensor:
+    """D_z's loss: cross-entropy of its domain logits (B, N) against the true ``domain``."""
+    target = torch.full((logits.shape[0],), domain, dtype=torch.long, device=logits.device)
+    return F.cross_entropy(logits, target)
+
+
+def domain_confusion(logits: Tensor) -> Tensor:
+    """The encoders' latent-adversarial loss: cross-entropy of D_z's logits against the uniform
+    distribution over domains, ``-mean_k log softmax(logits)_k``. Its minimum (log N) is reached
+    when D_z cannot tell the domain; with N = 2 it plays the role of Lample et al.'s flipped label
+    without pushing codes into the *other* domain."""
+    return -F.log_softmax(logits.float(), dim=1).mean()
+
+
+def kl_unit_gaussian(mu: Tensor) -> Tensor:
+    """UNIT's KL term for q(z|x) = N(mu, I) against the prior N(0, I): ``mean mu^2``
+    (the constant part vanishes with a fixed unit variance; UNIT eq. 2)."""
+    return mu.pow(2).mean()
+
+
+def low_frequency_color(x: Tensor, y: Tensor, grid: int) -> Tensor:
+    """Colour consistency on a coarse grid: ``mean |pool(x) - pool(y)|`` with both images
+    average-pooled to ``grid x grid``. Only the low frequencies (skin, hair, background colour)
+    are compared, so the shapes are free to change (a prior common in face -> cartoon tools)."""
+    return F.l1_loss(F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid))
+
+
+def relational_agreement(z: Tensor, t: Tensor) -> Tensor:
+    """Agreement of a code with a teacher's features, free of their dimensions: the mean squared
+    difference of the two (B, B) cosine-similarity matrices of the batch (relational distillation,
+    Park et al. 2019), standing in for XGAN's teacher loss when the widths differ."""
+    zn = F.normalize(z.flatten(1).float(), dim=1)
+    tn = F.normalize(t.flatten(1).float(), dim=1)
+    return F.mse_loss(zn @ zn.t(), tn @ tn.t())

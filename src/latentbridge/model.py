@@ -1,0 +1,122 @@
+"""The shared-latent model: per-domain encoders, decoders and discriminators keyed by domain name.
+
+A translation a -> b is ``DE_b(EN_a(x))``. Which blocks are shared between domains is decided by
+:class:`~latentbridge.config.SharingConfig` and realised in :mod:`latentbridge.nn.networks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from latentbridge.config import Config
+from latentbridge.errors import UserError
+from latentbridge.nn.networks import (
+    Chain,
+    LatentDiscriminator,
+    decoder_blocks,
+    discriminator_blocks,
+    encoder_blocks,
+    latent_shape,
+    shared_chains,
+)
+
+
+def check_config(cfg: Config, n_domains: int) -> None:
+    """Reject configurations the networks cannot be built from, with a message that says why."""
+    size, m = cfg.data.size, cfg.model
+    if not 16 <= size <= 256:
+        raise UserError(f"data.size must be between 16 and 256, got {size}")
+    if size % 2**m.down or size // 2**m.down < 2:
+        raise UserError(f"data.size={size} cannot be halved model.down={m.down} times (min side 2)")
+    if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
+        raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
+    n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector")
+    if not 0 <= cfg.sharing.enc_blocks <= n_enc:
+        raise UserError(f"sharing.enc_blocks must be in 0..{n_enc} for this model")
+    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector")
+    if not 0 <= cfg.sharing.dec_blocks <= n_dec:
+        raise UserError(f"sharing.dec_blocks must be in 0..{n_dec} for this model")
+    if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
+        raise UserError(f"sharing.disc_layers must be in 0..{m.disc_layers + 1}")
+    if n_domains < 2:
+        raise UserError(f"need at least 2 domains, got {n_domains}")
+
+
+class Translator(nn.Module):
+    """EN_d and DE_d for every domain d (the generator side of the model)."""
+
+    def __init__(self, cfg: Config, domains: Sequence[str]) -> None:
+        super().__init__()
+        check_config(cfg, len(domains))
+        self.domains = list(domains)
+        n, s, m = len(domains), cfg.sharing, cfg.model
+        flag = {
+            "norm_domains": n if s.full and s.flag in ("norm", "both") else 0,
+            "flag_domains": n if s.full and s.flag in ("channel", "both") else 0,
+        }
+        enc = encoder_blocks(m, cfg.data.size, **flag)
+        dec = decoder_blocks(m, cfg.data.size, **flag)
+        self.encoders = nn.ModuleDict(
+            zip(domains, shared_chains(enc, n, k=s.enc_blocks, where="last", full=s.full))
+        )
+        self.decoders = nn.ModuleDict(
+            zip(domains, shared_chains(dec, n, k=s.dec_blocks, where="first", full=s.full))
+        )
+        self.latent_shape = latent_shape(m, cfg.data.size)
+
+    def index(self, domain: str) -> int:
+        if domain not in self.encoders:
+            raise UserError(f"unknown domain {domain!r}; this model knows {self.domains}")
+        return self.domains.index(domain)
+
+    def encode(self, x: Tensor, domain: str) -> Tensor:
+        """z = EN_domain(x): the latent mean (UNIT's VAE adds unit noise during training)."""
+        self.index(domain)
+        return self.encoders[domain](x)
+
+    def decode(self, z: Tensor, domain: str) -> Tensor:
+        """x = DE_domain(z), in [-1, 1]."""
+        self.index(domain)
+        return self.decoders[domain](z)
+
+    @torch.no_grad()
+    def translate(self, x: Tensor, source: str, target: str) -> Tensor:
+        """x_ab = DE_target(EN_source(x)) for a batch (B, 3, H, W) in [-1, 1]."""
+        return self.decode(self.encode(x, source), target)
+
+
+class Critics(nn.Module):
+    """D_d (PatchGAN) for every domain, and D_z (the latent domain discriminator) if used."""
+
+    def __init__(self, cfg: Config, domains: Sequence[str], *, latent: bool) -> None:
+        super().__init__()
+        n = len(domains)
+        chains = shared_chains(
+            discriminator_blocks(cfg.model),
+            n,
+            k=cfg.sharing.disc_layers,
+            where="last",
+            full=False,
+        )
+        self.image = nn.ModuleDict(zip(domains, chains))
+        shape = latent_shape(cfg.model, cfg.data.size)
+        self.latent = LatentDiscriminator(shape, n, cfg.model.latent_disc_width) if latent else None
+
+
+class Model(nn.Module):
+    """Everything that trains: ``gen`` (the :class:`Translator`) and ``dis`` (:class:`Critics`)."""
+
+    def __init__(self, cfg: Config, domains: Sequence[str]) -> None:
+        super().__init__()
+        self.domains = list(domains)
+        self.gen = Translator(cfg, domains)
+        self.dis = Critics(cfg, domains, latent=cfg.loss.latent_adv > 0)
+
+
+def chain_of(module: nn.Module) -> Chain:
+    """Type helper: the :class:`Chain` behind a ModuleDict entry."""
+    assert isinstance(module, Chain)
+    return module

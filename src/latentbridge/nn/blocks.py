@@ -1,0 +1,146 @@
+"""Building blocks. Every block takes ``(x, d)``: the batch and the index of its domain.
+
+Only blocks with per-domain normalisation (:class:`DomainNorm`) read ``d``; the others ignore it,
+so one encoder or decoder can serve all domains when weights are fully shared (CoGAN's extreme
+case: one network told the domain by a flag).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from latentbridge.config import Norm
+
+
+class DomainNorm(nn.Module):
+    """Normalisation with one affine (gamma, beta) per domain: conditional instance norm.
+
+    ``x -> gamma[d] * norm(x) + beta[d]``, the domain flag of a fully shared network.
+    """
+
+    def __init__(self, channels: int, n_domains: int, kind: Norm) -> None:
+        super().__init__()
+        self.norm = make_norm(kind, channels, affine=False)
+        self.gamma = nn.Parameter(torch.ones(n_domains, channels))
+        self.beta = nn.Parameter(torch.zeros(n_domains, channels))
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        x = self.norm(x)
+        return x * self.gamma[d].view(1, -1, 1, 1) + self.beta[d].view(1, -1, 1, 1)
+
+
+def make_norm(kind: Norm, channels: int, *, affine: bool = True) -> nn.Module:
+    """A normalisation layer by name (``instance`` | ``group`` | ``batch`` | ``none``)."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=affine)
+    if kind == "group":
+        return nn.GroupNorm(min(32, channels // 4) or 1, channels, affine=affine)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels, affine=affine)
+    return nn.Identity()
+
+
+class Norm2d(nn.Module):
+    """A normalisation that is per-domain when ``n_domains > 0`` (full sharing with flag)."""
+
+    def __init__(self, kind: Norm, channels: int, n_domains: int = 0) -> None:
+        super().__init__()
+        self.per_domain = n_domains > 0 and kind != "none"
+        if self.per_domain:
+            self.inner: nn.Module = DomainNorm(channels, n_domains, kind)
+        else:
+            self.inner = make_norm(kind, channels)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return self.inner(x, d) if self.per_domain else self.inner(x)
+
+
+class ConvBlock(nn.Module):
+    """conv -> norm -> activation. ``stride=2`` halves the side."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        *,
+        kernel: int = 3,
+        stride: int = 1,
+        norm: Norm = "instance",
+        n_domains: int = 0,
+        act: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=norm == "none")
+        self.norm = Norm2d(norm, cout, n_domains)
+        self.act = nn.ReLU(inplace=True) if act else nn.Identity()
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return self.act(self.norm(self.conv(x), d))
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with a skip connection (UNIT/MUNIT's residual block)."""
+
+    def __init__(self, channels: int, *, norm: Norm, n_domains: int = 0) -> None:
+        super().__init__()
+        self.a = ConvBlock(channels, channels, norm=norm, n_domains=n_domains)
+        self.b = ConvBlock(channels, channels, norm=norm, n_domains=n_domains, act=False)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return x + self.b(self.a(x, d), d)
+
+
+class UpBlock(nn.Module):
+    """Doubles the side: nearest up-sampling + conv (no checkerboard), or a transposed conv."""
+
+    def __init__(
+        self, cin: int, cout: int, *, norm: Norm, n_domains: int = 0, mode: str = "nearest"
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        if mode == "transpose":
+            self.conv: nn.Module = nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=norm == "none")
+        else:
+            self.conv = nn.Conv2d(cin, cout, 3, 1, 1, bias=norm == "none")
+        self.norm = Norm2d(norm, cout, n_domains)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        if self.mode != "transpose":
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        return F.relu(self.norm(self.conv(x), d), inplace=True)
+
+
+class ToImage(nn.Module):
+    """The decoder's last layer: a 7x7 (3x3 for small images) conv to RGB and tanh -> [-1, 1]."""
+
+    def __init__(self, cin: int, channels: int = 3, kernel: int = 7) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, channels, kernel, 1, kernel // 2)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return torch.tanh(self.conv(x))
+
+
+class ToVector(nn.Module):
+    """Flattens a (C, h, w) map into a latent vector (``model.latent = vector``)."""
+
+    def __init__(self, channels: int, side: int, dim: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(channels * side * side, dim)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return self.linear(x.flatten(1))
+
+
+class FromVector(nn.Module):
+    """Maps a latent vector back to a (C, h, w) map."""
+
+    def __init__(self, dim: int, channels: int, side: int) -> None:
+        super().__init__()
+        self.shape = (channels, side, side)
+        self.linear = nn.Linear(dim, channels * side * side)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return F.relu(self.linear(x), inplace=True).view(x.shape[0], *self.shape)

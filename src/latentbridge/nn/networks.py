@@ -1,0 +1,191 @@
+"""Encoders, decoders and discriminators as lists of blocks, and the weight-sharing that joins them.
+
+A network for domain ``d`` is a :class:`Chain` of block lists. Sharing (CoGAN/UNIT) is building a
+block list once and putting the same ``nn.ModuleList`` object in every domain's chain, so a shared
+parameter is one tensor: ``model.parameters()`` yields it once and an optimizer updates it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from latentbridge.config import ModelConfig
+from latentbridge.nn.blocks import ConvBlock, FromVector, ResBlock, ToImage, ToVector, UpBlock
+
+BlockFactory = Callable[[], list[nn.Module]]
+
+
+class OneHotChannels(nn.Module):
+    """Appends ``n_domains`` constant planes, one-hot in the domain: the input flag of a fully
+    shared network (the seed's "extra input: 1 = domain X, 0 = domain Y")."""
+
+    def __init__(self, n_domains: int) -> None:
+        super().__init__()
+        self.n_domains = n_domains
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        if x.dim() == 2:  # a vector latent
+            flag = x.new_zeros(x.shape[0], self.n_domains)
+            flag[:, d] = 1
+        else:
+            flag = x.new_zeros(x.shape[0], self.n_domains, *x.shape[2:])
+            flag[:, d] = 1
+        return torch.cat([x, flag], dim=1)
+
+
+class Chain(nn.Module):
+    """Runs block lists in order for one domain. ``parts`` may hold lists shared with other
+    domains' chains (the same objects), so sharing is by reference, never by copy."""
+
+    def __init__(self, parts: list[nn.ModuleList], domain: int) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+        self.domain = domain
+
+    def forward(self, x: Tensor) -> Tensor:
+        for part in self.parts:
+            for block in part:
+                x = block(x, self.domain)
+        return x
+
+
+def _widths(cfg: ModelConfig) -> list[int]:
+    return [min(cfg.width * 2**i, cfg.max_width) for i in range(cfg.down + 1)]
+
+
+def latent_shape(cfg: ModelConfig, size: int) -> tuple[int, ...]:
+    """Shape of z for one image: ``(C, size / 2**down, size / 2**down)`` or ``(latent_dim,)``."""
+    if cfg.latent == "vector":
+        return (cfg.latent_dim,)
+    side = size // 2**cfg.down
+    return (_widths(cfg)[-1], side, side)
+
+
+def encoder_blocks(
+    cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
+) -> BlockFactory:
+    """Factory of EN's blocks: [flag], stem, ``down`` stride-2 convs, ``res_blocks``, [to_vector].
+
+    The domain flag of a fully shared network: ``norm_domains > 0`` makes every normalisation
+    per-domain; ``flag_domains > 0`` appends one-hot planes to the input.
+    """
+
+    def make() -> list[nn.Module]:
+        w, nd = _widths(cfg), norm_domains
+        blocks: list[nn.Module] = [OneHotChannels(flag_domains)] if flag_domains else []
+        kernel = 7 if size >= 64 else 3
+        blocks.append(ConvBlock(3 + flag_domains, w[0], kernel=kernel, norm=cfg.norm, n_domains=nd))
+        for i in range(cfg.down):
+            blocks.append(ConvBlock(w[i], w[i + 1], stride=2, norm=cfg.norm, n_domains=nd))
+        blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
+        if cfg.latent == "vector":
+            blocks.append(ToVector(w[-1], size // 2**cfg.down, cfg.latent_dim))
+        return blocks
+
+    return make
+
+
+def decoder_blocks(
+    cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
+) -> BlockFactory:
+    """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], ``res_blocks``, ups, to_image."""
+
+    def make() -> list[nn.Module]:
+        w, nd, nf = _widths(cfg), norm_domains, flag_domains
+        blocks: list[nn.Module] = []
+        if cfg.latent == "vector":
+            blocks.append(FromVector(cfg.latent_dim, w[-1], size // 2**cfg.down))
+        if nf:
+            blocks.append(OneHotChannels(nf))
+            blocks.append(ConvBlock(w[-1] + nf, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
+        blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
+        for i in reversed(range(cfg.down)):
+            blocks.append(UpBlock(w[i + 1], w[i], norm=cfg.norm, n_domains=nd, mode=cfg.up))
+        blocks.append(ToImage(w[0], kernel=7 if size >= 64 else 3))
+        return blocks
+
+    return make
+
+
+class _DiscLayer(nn.Module):
+    def __init__(self, cin: int, cout: int, *, spectral: bool) -> None:
+        super().__init__()
+        conv = nn.Conv2d(cin, cout, 4, 2, 1)
+        self.conv = nn.utils.parametrizations.spectral_norm(conv) if spectral else conv
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return F.leaky_relu(self.conv(x), 0.2, inplace=True)
+
+
+class _PatchOut(nn.Module):
+    def __init__(self, cin: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, 1, 3, 1, 1)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return self.conv(x)
+
+
+def discriminator_blocks(cfg: ModelConfig) -> BlockFactory:
+    """Factory of a PatchGAN image discriminator: ``disc_layers`` stride-2 4x4 convs with leaky
+    ReLU, then a 3x3 conv to one logit per patch (no normalisation: GAN losses are per sample)."""
+
+    def make() -> list[nn.Module]:
+        blocks: list[nn.Module] = []
+        cin = 3
+        for i in range(cfg.disc_layers):
+            cout = min(cfg.disc_width * 2**i, cfg.max_width)
+            blocks.append(_DiscLayer(cin, cout, spectral=cfg.disc_spectral))
+            cin = cout
+        blocks.append(_PatchOut(cin))
+        return blocks
+
+    return make
+
+
+class LatentDiscriminator(nn.Module):
+    """D_z: predicts the domain of a latent code (logits over domains), Lample et al.'s critic."""
+
+    def __init__(self, shape: tuple[int, ...], n_domains: int, width: int) -> None:
+        super().__init__()
+        if len(shape) == 1:
+            self.body: nn.Module = nn.Sequential(
+                nn.Linear(shape[0], width), nn.LeakyReLU(0.2), nn.Linear(width, width)
+            )
+        else:
+            self.body = nn.Sequential(
+                nn.Conv2d(shape[0], width, 3, 1, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(width, width, 3, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.AdaptiveAvgPool2d(1),
+                nn.Flatten(),
+            )
+        self.head = nn.Sequential(nn.LeakyReLU(0.2), nn.Linear(width, n_domains))
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.head(self.body(z))
+
+
+def shared_chains(
+    make: BlockFactory, n_domains: int, *, k: int, where: str, full: bool
+) -> list[Chain]:
+    """One :class:`Chain` per domain from ``make``; ``k`` blocks at the ``where`` end ("first" |
+    "last") are built once and shared by all; ``full`` shares the whole chain."""
+    if full:
+        blocks = nn.ModuleList(make())
+        return [Chain([blocks], d) for d in range(n_domains)]
+    per_domain = [make() for _ in range(n_domains)]
+    n = len(per_domain[0])
+    if not 0 <= k <= n:
+        raise ValueError(f"cannot share {k} blocks of a network that has {n}")
+    cut = k if where == "first" else n - k
+    if where == "first":
+        shared = nn.ModuleList(per_domain[0][:cut])
+        return [Chain([shared, nn.ModuleList(b[cut:])], d) for d, b in enumerate(per_domain)]
+    shared = nn.ModuleList(per_domain[0][cut:])
+    return [Chain([nn.ModuleList(b[:cut]), shared], d) for d, b in enumerate(per_domain)]

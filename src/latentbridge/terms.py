@@ -1,0 +1,158 @@
+"""Named loss terms: each reads the step's :class:`~latentbridge.forward.Forward` and calls the
+pure formulas of :mod:`latentbridge.losses`, one scalar per direction.
+
+A term returns ``{"<term>/<a>-><b>": loss}`` (or ``"<term>/<a>"`` for per-domain terms),
+unweighted; :func:`weights` says how much each counts at a given step. ``GEN_TERMS`` train the
+encoders and decoders, ``DIS_TERMS`` the discriminators. Which terms are on is the method's config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import Tensor
+
+from latentbridge import losses
+from latentbridge.config import LossConfig
+from latentbridge.forward import Forward
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class Context:
+    """What terms need besides the forward pass."""
+
+    cfg: LossConfig
+    pairs: list[Pair]
+    domains: list[str]  # the domains that take part in this step
+    index: dict[str, int]  # domain name -> index (D_z's classes)
+    d_image: Callable[[str, Tensor], Tensor]  # D_b's logits
+    d_latent: Callable[[Tensor], Tensor] | None  # D_z's logits
+    teacher: Callable[[Tensor], Tensor] | None
+
+
+Term = Callable[[Forward, Context], dict[str, Tensor]]
+
+
+def recon(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"recon/{a}->{a}": losses.reconstruction(f.x_aa(a), f.x[a], c.cfg.recon_type)
+        for a in c.domains
+    }
+
+
+def gan(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan/{a}->{b}": losses.gan_generator(c.d_image(b, f.x_ab(a, b)), c.cfg.gan_type)
+        for a, b in c.pairs
+    }
+
+
+def gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan_recon/{a}->{a}": losses.gan_generator(c.d_image(a, f.x_aa(a)), c.cfg.gan_type)
+        for a in c.domains
+    }
+
+
+def latent_adv(f: Forward, c: Context) -> dict[str, Tensor]:
+    assert c.d_latent is not None
+    return {f"latent_adv/{a}": losses.domain_confusion(c.d_latent(f.z(a))) for a in c.domains}
+
+
+def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"cycle/{a}->{b}": losses.reconstruction(f.x_aba(a, b), f.x[a], c.cfg.recon_type)
+        for a, b in c.pairs
+    }
+
+
+def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"semantic/{a}->{b}": losses.distance(f.mu_ab(a, b), f.mu(a), c.cfg.semantic_type)
+        for a, b in c.pairs
+    }
+
+
+def kl(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {f"kl/{a}": losses.kl_unit_gaussian(f.mu(a)) for a in c.domains}
+
+
+def teacher(f: Forward, c: Context) -> dict[str, Tensor]:
+    assert c.teacher is not None
+    return {
+        f"teacher/{a}": losses.relational_agreement(f.mu(a), c.teacher(f.x[a])) for a in c.domains
+    }
+
+
+def color(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"color/{a}->{b}": losses.low_frequency_color(f.x[a], f.x_ab(a, b), c.cfg.color_size)
+        for a, b in c.pairs
+    }
+
+
+def d_gan(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan/{a}->{b}": losses.gan_discriminator(
+            c.d_image(b, f.x[b]), c.d_image(b, f.x_ab(a, b).detach()), c.cfg.gan_type
+        )
+        for a, b in c.pairs
+    }
+
+
+def d_gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan_recon/{a}->{a}": losses.gan_discriminator(
+            c.d_image(a, f.x[a]), c.d_image(a, f.x_aa(a).detach()), c.cfg.gan_type
+        )
+        for a in c.domains
+    }
+
+
+def d_latent(f: Forward, c: Context) -> dict[str, Tensor]:
+    assert c.d_latent is not None
+    return {
+        f"latent_adv/{a}": losses.domain_classification(c.d_latent(f.z(a).detach()), c.index[a])
+        for a in c.domains
+    }
+
+
+GEN_TERMS: dict[str, Term] = {
+    "recon": recon,
+    "gan": gan,
+    "gan_recon": gan_recon,
+    "latent_adv": latent_adv,
+    "cycle": cycle,
+    "semantic": semantic,
+    "kl": kl,
+    "teacher": teacher,
+    "color": color,
+}
+DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
+AUTOENCODER_TERMS = ("recon", "kl")  # the only terms of the warm-up phase
+RAMPED_TERMS = ("latent_adv", "semantic", "teacher")  # alignment terms that loss.ramp_steps ramps
+
+
+def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:
+    """Weight of every active generator term at ``step`` (inactive terms are absent).
+
+    During the first ``warmup`` steps only the auto-encoder terms train; the alignment terms then
+    ramp linearly from 0 to their weight over ``cfg.ramp_steps`` steps.
+    """
+    out: dict[str, float] = {}
+    for name in GEN_TERMS:
+        w = float(getattr(cfg, name))
+        if w <= 0 or (step < warmup and name not in AUTOENCODER_TERMS):
+            continue
+        if name in RAMPED_TERMS and cfg.ramp_steps > 0:
+            w *= min(1.0, (step - warmup + 1) / cfg.ramp_steps)
+        out[name] = w
+    return out
+
+
+def discriminator_terms(gen_weights: dict[str, float]) -> list[str]:
+    """The discriminator terms that train when their generator counterparts are active."""
+    return [name for name in DIS_TERMS if name in gen_weights]

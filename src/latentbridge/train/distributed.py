@@ -1,0 +1,82 @@
+"""Data-parallel training on PyTorch's own engine: ``torchrun`` sets the environment,
+``torch.distributed`` connects the ranks (gloo on CPU, NCCL on CUDA), and
+DistributedDataParallel averages gradients. One process without ``torchrun`` is world size 1."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from latentbridge.errors import UserError
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int
+    world: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        """Rank 0: the only rank that writes logs, samples and checkpoints."""
+        return self.rank == 0
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> CUDA if available, else MPS, else CPU; ``cuda`` takes the local rank's GPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            name = "mps"
+        else:
+            name = "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda asked for, but no CUDA device is available")
+        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
+    if name not in ("cpu", "mps"):
+        raise UserError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+    return torch.device(name)
+
+
+def setup(device: str) -> Dist:
+    """Join the process group that ``torchrun`` described, or stay a single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = resolve_device(device, local_rank)
+    if world > 1 and not dist.is_initialized():
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    return Dist(rank, world, local_rank, dev)
+
+
+def wrap(module: nn.Module, d: Dist) -> nn.Module:
+    """DistributedDataParallel around ``module`` when there are several ranks.
+
+    ``find_unused_parameters`` is needed: with one random domain pair per step (ComboGAN) the
+    other domains' networks get no gradient.
+    """
+    if d.world == 1:
+        return module
+    ids = [d.device.index] if d.device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(
+        module, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False
+    )
+
+
+def barrier(d: Dist) -> None:
+    if d.world > 1:
+        dist.barrier()
+
+
+def teardown(d: Dist) -> None:
+    if d.world > 1 and dist.is_initialized():
+        dist.destroy_process_group()

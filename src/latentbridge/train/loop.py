@@ -1,0 +1,320 @@
+"""The training loop: set-up, resume, the step schedule, logging, samples and checkpoints.
+
+``train()`` is what ``latentbridge train`` runs. ``--steps N`` trains until step N (so a run of
+4 steps resumed with ``--steps 6`` ends where a 6-step run ends, bit for bit on the CPU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from latentbridge import config as C
+from latentbridge import terms
+from latentbridge.data.stream import TrainData
+from latentbridge.errors import UserError
+from latentbridge.model import Model
+from latentbridge.train import checkpoint as ckpt_io
+from latentbridge.train import distributed
+from latentbridge.train.log import RunLogger, write_samples
+from latentbridge.train.objectives import DisObjective, GenObjective
+from latentbridge.train.step import Phase, step_pairs, train_step
+
+
+@dataclass
+class TrainResult:
+    run: Path
+    step: int
+    checkpoint: Path | None
+    interrupted: bool
+    seconds: float
+
+
+def seed_everything(seed: int) -> None:
+    """The one place that seeds Python, NumPy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def autocast_factory(precision: str, device: torch.device) -> Callable[[], Any]:
+    if precision == "fp32":
+        return contextlib.nullcontext
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    if precision == "fp16" and device.type != "cuda":
+        raise UserError("train.precision=fp16 needs a CUDA device; use bf16 on the CPU")
+    return lambda: torch.autocast(device.type, dtype=dtype)
+
+
+def _phase(
+    name: str, objective: torch.nn.Module, params: list, cfg: C.Config, lr: float, scale: bool
+) -> Phase:
+    t = cfg.train
+    opt = torch.optim.Adam(params, lr=lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay)
+    scaler = torch.amp.GradScaler("cuda") if scale else None
+    return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler)
+
+
+class _StopFlag:
+    """Ctrl-C / SIGTERM set a flag; the loop saves a checkpoint and returns at the step's end."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signal = signum
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _prefetch(make: Callable[[int], Any], start: int, depth: int) -> Iterator[Any]:
+    """``make(start), make(start + 1), ...``, computed ``depth`` steps ahead in a thread."""
+    if depth <= 0:
+        step = start
+        while True:
+            yield make(step)
+            step += 1
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        step = start
+        while not stop.is_set():
+            item = make(step)
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            step += 1
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while True:
+            yield q.get()
+    finally:
+        stop.set()
+
+
+class Trainer:
+    """Everything one run holds; :meth:`run` trains, :meth:`save` checkpoints."""
+
+    def __init__(
+        self,
+        cfg: C.Config,
+        *,
+        data: Path,
+        run: Path,
+        device: str = "auto",
+        resume: bool = False,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        """``cfg`` is used for a new run; a resumed run takes the checkpoint's config, with
+        ``overrides`` (the command line's ``--set``) applied on top."""
+        self.dist = distributed.setup(device)
+        self.run_dir = Path(run)
+        ckpt = self._resume_checkpoint() if resume else None
+        if ckpt is not None:
+            cfg = C.replace(C.from_dict(ckpt["config"]), overrides or {})
+        self.cfg = cfg
+        domains = ckpt["domains"] if ckpt else None
+        self.data = TrainData(
+            data, size=cfg.data.size, seed=cfg.train.seed, flip=cfg.data.flip, domains=domains
+        )
+        seed_everything(cfg.train.seed)
+        self.model = Model(cfg, self.data.domains).to(self.dist.device)
+        self._build_phases()
+        self.step = 0
+        self.last_ckpt = ""
+        if ckpt is not None:
+            self._load(ckpt)
+        elif self.dist.world > 1:  # per-rank noise streams; parameters are broadcast by DDP
+            torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
+        self.autocast = autocast_factory(cfg.train.precision, self.dist.device)
+        self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
+        self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
+
+    def _resume_checkpoint(self) -> dict[str, Any] | None:
+        path = ckpt_io.last_checkpoint(self.run_dir)
+        if path is None:
+            raise UserError(f"--resume: no checkpoint in {self.run_dir / 'checkpoints'}")
+        return ckpt_io.load(path)
+
+    def _build_phases(self) -> None:
+        cfg, m, d = self.cfg, self.model, self.dist
+        scale = cfg.train.precision == "fp16"
+        self.gen_objective = GenObjective(cfg, m.gen, m.dis)
+        gen_params = list(m.gen.parameters())  # unique: a shared block is counted once
+        self.gen = _phase(
+            "gen", distributed.wrap(self.gen_objective, d), gen_params, cfg, cfg.train.lr, scale
+        )
+        dis_params = list(m.dis.parameters())
+        self.dis: Phase | None = None
+        if dis_params:
+            lr_d = cfg.train.lr_d or cfg.train.lr
+            dis_obj = distributed.wrap(DisObjective(self.gen_objective, m.dis), d)
+            self.dis = _phase("dis", dis_obj, dis_params, cfg, lr_d, scale)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": ckpt_io.FORMAT,
+            "config": C.to_dict(self.cfg),
+            "domains": self.data.domains,
+            "step": self.step,
+            "gen": self.model.gen.state_dict(),
+            "dis": self.model.dis.state_dict(),
+            "opt": {
+                "gen": self.gen.optimizer.state_dict(),
+                "dis": self.dis.optimizer.state_dict() if self.dis else None,
+            },
+            "rng": ckpt_io.rng_state(),
+        }
+
+    def _load(self, ckpt: dict[str, Any]) -> None:
+        self.model.gen.load_state_dict(ckpt["gen"])
+        self.model.dis.load_state_dict(ckpt["dis"])
+        self.gen.optimizer.load_state_dict(ckpt["opt"]["gen"])
+        if self.dis is not None:
+            self.dis.optimizer.load_state_dict(ckpt["opt"]["dis"])
+        self.step = int(ckpt["step"])
+        ckpt_io.set_rng_state(ckpt["rng"])
+        if self.dist.world > 1:
+            torch.manual_seed(self.cfg.train.seed + 7919 * self.dist.rank + self.step)
+        self.last_ckpt = str(ckpt_io.last_checkpoint(self.run_dir))
+
+    def save(self) -> Path | None:
+        """Write ``step_XXXXXXX.pt`` and ``last.pt`` (rank 0 only)."""
+        folder = self.run_dir / "checkpoints"
+        path = None
+        if self.dist.main:
+            state = self.state()
+            ckpt_io.save_atomic(state, folder / f"step_{self.step:07d}.pt")
+            ckpt_io.save_atomic(state, folder / "last.pt")
+            ckpt_io.prune(folder, self.cfg.train.keep)
+            path = folder / "last.pt"
+            self.last_ckpt = str(path)
+        distributed.barrier(self.dist)
+        return path
+
+    def micro_batches(self, step: int) -> list[dict[str, Tensor]]:
+        t, d = self.cfg.train, self.dist
+        chunks = t.accumulate * d.world
+        return [
+            self.data.batch(
+                step, batch_size=t.batch_size, chunk=m * d.world + d.rank, chunks=chunks
+            )
+            for m in range(t.accumulate)
+        ]
+
+    def one_step(self, micro: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+        t = self.cfg.train
+        micro = [
+            {k: v.to(self.dist.device, non_blocking=True) for k, v in x.items()} for x in micro
+        ]
+        return train_step(
+            gen=self.gen,
+            dis=self.dis,
+            micro_batches=micro,
+            pairs=step_pairs(self.data.domains, t.pairs, seed=t.seed, step=self.step),
+            weights=terms.weights(self.cfg.loss, step=self.step, warmup=t.warmup),
+            step=self.step,
+            autocast=self.autocast,
+            last_ckpt=self.last_ckpt,
+        )
+
+
+def _postfix(logs: dict[str, float]) -> str:
+    short = {k.split("/")[1]: 0.0 for k in logs if k.startswith("gen/")}
+    for k, v in logs.items():
+        if k.startswith("gen/"):
+            short[k.split("/")[1]] += v
+    return " ".join(f"{k}={v:.3f}" for k, v in short.items())
+
+
+def train(
+    trainer: Trainer,
+    *,
+    steps: int | None = None,
+    minutes: float | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train until step ``steps`` (default ``train.steps``) or for ``minutes`` of wall time,
+    whichever is given; save samples, logs and checkpoints on the way and at the end."""
+    from tqdm import tqdm
+
+    t, start_time = trainer.cfg.train, time.monotonic()
+    target = steps if steps is not None else (None if minutes is not None else t.steps)
+    deadline = start_time + minutes * 60 if minutes is not None else None
+    run = trainer.run_dir
+    if trainer.dist.main:
+        run.mkdir(parents=True, exist_ok=True)
+        C.dump_yaml(trainer.cfg, run / "config.yaml")
+    bar = tqdm(
+        total=target,
+        initial=trainer.step,
+        disable=not (progress and trainer.dist.main),
+        unit="step",
+        dynamic_ncols=True,
+    )
+    sums: dict[str, Tensor] = {}
+    n_logged, t_last, interrupted = 0, time.monotonic(), False
+    images_per_step = t.batch_size * len(trainer.data.domains)
+    batches = _prefetch(trainer.micro_batches, trainer.step, trainer.cfg.data.workers)
+    with _StopFlag() as stop:
+        while (target is None or trainer.step < target) and (
+            deadline is None or time.monotonic() < deadline
+        ):
+            logs = trainer.one_step(next(batches))
+            trainer.step += 1
+            for k, v in logs.items():
+                sums[k] = sums[k] + v if k in sums else v
+            n_logged += 1
+            bar.update(1)
+            if trainer.step % t.log_every == 0 or trainer.step == target:
+                now = time.monotonic()
+                values = {k: float(v) / n_logged for k, v in sums.items()}
+                values["img_per_s"] = images_per_step * n_logged / max(now - t_last, 1e-9)
+                trainer.logger.scalars(trainer.step, values)
+                bar.set_postfix_str(f"{_postfix(values)} img/s={values['img_per_s']:.0f}")
+                sums, n_logged, t_last = {}, 0, now
+            if trainer.step % t.sample_every == 0 and trainer.dist.main:
+                image = write_samples(
+                    trainer.model.gen,
+                    trainer.fixed,
+                    run / "samples" / f"step_{trainer.step:07d}.png",
+                )
+                trainer.logger.image("samples", trainer.step, image)
+            if trainer.step % t.save_every == 0:
+                trainer.save()
+            if stop.signal is not None:
+                interrupted = True
+                break
+    bar.close()
+    path = trainer.save()
+    if trainer.dist.main:
+        write_samples(trainer.model.gen, trainer.fixed, run / "samples" / "last.png")
+    trainer.logger.close()
+    return TrainResult(run, trainer.step, path, interrupted, time.monotonic() - start_time)

@@ -1,0 +1,221 @@
+"""The command line end to end on a tiny folder, and its one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from latentbridge.cli import main
+from tests.conftest import TINY
+
+SETS = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+
+
+def train_args(data: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--device",
+        "cpu",
+        *SETS,
+        *extra,
+    ]
+
+
+def test_train_resume_translate(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    assert main(train_args(two_domains, run, "--method", "cogan", "--steps", "2")) == 0
+    assert (run / "config.yaml").read_text().count("cogan") == 1
+    assert main(train_args(two_domains, run, "--steps", "3", "--resume")) == 0
+    assert "step 3" in capsys.readouterr().out
+    nested = tmp_path / "inputs" / "sub"
+    nested.mkdir(parents=True)
+    Image.new("RGB", (30, 30), (200, 30, 30)).save(nested / "face.jpg")
+    Image.new("L", (30, 30), 90).save(tmp_path / "inputs" / "top.png")
+    out = tmp_path / "out"
+    code = main(
+        [
+            "translate",
+            "--run",
+            str(run),
+            "--from",
+            "A",
+            "--to",
+            "B",
+            str(tmp_path / "inputs"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    assert (out / "sub" / "face.png").is_file() and (out / "top.png").is_file()
+    assert Image.open(out / "sub" / "face.png").size == (16, 16)
+    glob_out = tmp_path / "glob_out"
+    assert (
+        main(
+            [
+                "translate",
+                "--run",
+                str(run),
+                "--from",
+                "B",
+                "--to",
+                "A",
+                str(tmp_path / "inputs" / "**" / "*.jpg"),
+                "--out",
+                str(glob_out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert (glob_out / "sub" / "face.png").is_file()
+
+
+def test_translate_names_bad_inputs_and_fails(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    assert main(train_args(two_domains, run, "--steps", "1")) == 0
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (20, 20)).save(tmp_path / "in" / "good.png")
+    (tmp_path / "in" / "bad.png").write_bytes(b"garbage")
+    code = main(
+        [
+            "translate",
+            "--run",
+            str(run),
+            "--from",
+            "A",
+            "--to",
+            "B",
+            str(tmp_path / "in"),
+            str(tmp_path / "missing.png"),
+            "--out",
+            str(tmp_path / "o"),
+            "--device",
+            "cpu",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "bad.png" in err and "missing.png" in err
+    assert (tmp_path / "o" / "good.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--method", "pix2pix"], "unknown method"),
+        (["--set", "train.lrr=1"], "valid keys"),
+        (["--set", "data.size=abc"], "data.size"),
+        (["--set", "data.size=18"], "cannot be halved"),
+        (["--resume"], "no checkpoint"),
+    ],
+)
+def test_train_errors_are_one_line(
+    argv: list[str],
+    message: str,
+    two_domains: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(train_args(two_domains, tmp_path / "r", "--steps", "1", *argv)) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("error:") and message in err and "\n" not in err and "Traceback" not in err
+    )
+
+
+def test_missing_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(train_args(tmp_path / "nope", tmp_path / "r", "--steps", "1")) == 2
+    assert "dataset folder not found" in capsys.readouterr().err
+
+
+def test_unknown_domain_in_translate(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    main(train_args(two_domains, run, "--steps", "1"))
+    capsys.readouterr()
+    code = main(
+        [
+            "translate",
+            "--run",
+            str(run),
+            "--from",
+            "A",
+            "--to",
+            "Z",
+            str(two_domains / "A"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown domain 'Z'" in err and err.count("\n") == 1
+
+
+def test_translate_without_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path.joinpath("empty_run").mkdir()
+    code = main(
+        [
+            "translate",
+            "--run",
+            str(tmp_path / "empty_run"),
+            "--from",
+            "A",
+            "--to",
+            "B",
+            "x.png",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2 and "no checkpoint" in capsys.readouterr().err
+
+
+def test_help_has_examples_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in ("train", "translate", "methods", "demo"):
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0
+        assert "example:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert "latentbridge 0.1.0" in capsys.readouterr().out
+
+
+def test_methods_lists_every_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    from latentbridge.methods import REGISTRY
+
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.strip().splitlines()) == len(REGISTRY)
+    for name in REGISTRY:
+        assert name in out
+
+
+def test_python_api_two_lines(two_domains: Path, tmp_path: Path) -> None:
+    import torch
+
+    import latentbridge
+
+    main(train_args(two_domains, tmp_path / "run", "--steps", "1"))
+    out = latentbridge.load(tmp_path / "run", device="cpu").translate(
+        Image.new("RGB", (40, 30)), "A", "B"
+    )
+    assert isinstance(out, Image.Image) and out.size == (16, 16)
+    pipe = latentbridge.load(tmp_path / "run" / "checkpoints" / "last.pt", device="cpu")
+    y = pipe.translate(torch.zeros(2, 3, 16, 16), "B", "A")
+    assert y.shape == (2, 3, 16, 16)

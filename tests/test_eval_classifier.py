@@ -1,0 +1,164 @@
+"""Tests of latentbridge.eval.classifier: the attribute classifier must learn, must fail on
+shuffled labels, and must cache, save and load faithfully."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from latentbridge.errors import UserError
+from latentbridge.eval import classifier as C
+from latentbridge.eval.metrics import attribute_accuracy, chance_level
+
+NUM_CLASSES = [3, 2]  # colour (red, green, blue), shape (square, disc)
+NAMES = ["colour", "shape"]
+SIZE = 24
+FAST = {"steps": 300, "batch_size": 64, "width": 16, "depth": 3}
+
+
+def make_shapes(n: int, *, seed: int, size: int = SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy coloured squares/discs of random size and place on random grey backgrounds, in
+    [-1, 1], with labels (n, 2) = (colour, shape)."""
+    g = torch.Generator().manual_seed(seed)
+    colours = torch.tensor([[0.9, -0.6, -0.6], [-0.6, 0.9, -0.6], [-0.6, -0.6, 0.9]])
+    col = torch.randint(0, 3, (n,), generator=g)
+    shape = torch.randint(0, 2, (n,), generator=g)
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    r = torch.randint(size // 6, size // 4, (n, 1, 1), generator=g)
+    cy, cx = torch.randint(size // 4, 3 * size // 4, (2, n, 1, 1), generator=g)
+    dy, dx = (yy - cy).abs(), (xx - cx).abs()
+    disc = dy**2 + dx**2 <= r**2
+    square = (dy <= r * 0.8) & (dx <= r * 0.8)
+    mask = torch.where(shape[:, None, None] == 1, disc, square)[:, None].float()
+    bg = torch.rand(n, 1, 1, 1, generator=g) * 0.6 - 0.3
+    img = bg * (1 - mask) + colours[col][:, :, None, None] * mask
+    img = img + 0.1 * torch.randn(n, 3, size, size, generator=g)
+    return img.clamp(-1, 1), torch.stack([col, shape], dim=1)
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, torch.Tensor]:
+    x, y = make_shapes(800, seed=0)
+    xt, yt = make_shapes(400, seed=1)
+    return {"x": x, "y": y, "xt": xt, "yt": yt}
+
+
+@pytest.fixture(scope="module")
+def trained(data: dict[str, torch.Tensor]) -> C.AttributeClassifier:
+    return C.train_attribute_classifier(data["x"], data["y"], NUM_CLASSES, seed=0, **FAST)
+
+
+def test_reaches_high_held_out_accuracy(trained, data):
+    pred = trained.predict(data["xt"], batch_size=128)
+    assert pred.dtype == torch.long and pred.shape == data["yt"].shape
+    acc = attribute_accuracy(pred, data["yt"], NAMES)
+    assert acc["colour"] > 0.95 and acc["shape"] > 0.9, acc
+
+
+def test_shuffled_labels_score_near_chance(trained, data):
+    chance = chance_level(data["y"], NUM_CLASSES, NAMES, eval_labels=data["yt"])
+    perm = torch.randperm(len(data["yt"]), generator=torch.Generator().manual_seed(0))
+    acc = attribute_accuracy(trained.predict(data["xt"]), data["yt"][perm], NAMES)
+    for name in NAMES:
+        assert abs(acc[name] - chance[name]) < 0.1, (acc, chance)
+
+
+def test_trained_on_shuffled_labels_learns_nothing(data):
+    perm = torch.randperm(len(data["y"]), generator=torch.Generator().manual_seed(1))
+    clf = C.train_attribute_classifier(data["x"], data["y"][perm], NUM_CLASSES, seed=0, **FAST)
+    acc = attribute_accuracy(clf.predict(data["xt"]), data["yt"], NAMES)
+    chance = chance_level(data["y"], NUM_CLASSES, NAMES, eval_labels=data["yt"])
+    assert acc["mean"] < chance["mean"] + 0.12, (acc, chance)
+
+
+def test_features_shape_and_other_sizes(trained, data):
+    feats = trained.features(data["xt"][:10])
+    assert feats.shape == (10, trained.num_features) and feats.dtype == torch.float32
+    small = torch.nn.functional.interpolate(data["xt"][:50], size=(16, 16), mode="bilinear")
+    assert trained.predict(small).shape == (50, 2)  # resized to the training size, not an error
+
+
+def test_deterministic_and_leaves_global_rng_alone(data):
+    rng = torch.get_rng_state()
+    kw = {"steps": 3, "batch_size": 8, "width": 4, "depth": 2, "seed": 7}
+    a = C.train_attribute_classifier(data["x"][:40], data["y"][:40], NUM_CLASSES, **kw)
+    b = C.train_attribute_classifier(data["x"][:40], data["y"][:40], NUM_CLASSES, **kw)
+    assert torch.equal(torch.get_rng_state(), rng)
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(va, vb), k
+
+
+def test_save_load_roundtrip(trained, data, tmp_path):
+    trained.save(tmp_path / "clf.pt")
+    back = C.AttributeClassifier.load(tmp_path / "clf.pt")
+    assert torch.equal(back.predict(data["xt"]), trained.predict(data["xt"]))
+    assert torch.allclose(back.features(data["xt"][:8]), trained.features(data["xt"][:8]))
+
+
+def test_load_or_train_uses_cache(data, tmp_path, monkeypatch):
+    x, y = data["x"][:40], data["y"][:40]
+    kw = {"steps": 2, "batch_size": 8, "width": 4, "depth": 2}
+    first = C.load_or_train_classifier(tmp_path, "k1", x, y, NUM_CLASSES, **kw)
+    assert len(list(tmp_path.glob("classifier-*.pt"))) == 1
+
+    def boom(*args, **kwargs):
+        raise AssertionError("retrained although cached")
+
+    monkeypatch.setattr(C, "train_attribute_classifier", boom)
+    again = C.load_or_train_classifier(tmp_path, "k1", x, y, NUM_CLASSES, **kw)
+    assert torch.equal(again.predict(x), first.predict(x))
+    with pytest.raises(AssertionError, match="retrained"):  # other data key -> other model
+        C.load_or_train_classifier(tmp_path, "k2", x, y, NUM_CLASSES, **kw)
+    with pytest.raises(AssertionError, match="retrained"):  # other hyper-parameters too
+        C.load_or_train_classifier(tmp_path, "k1", x, y, NUM_CLASSES, **{**kw, "steps": 3})
+
+
+def test_data_key_tracks_files(tmp_path: Path):
+    files = [tmp_path / f"{i}.png" for i in range(3)]
+    for f in files:
+        f.write_bytes(b"abc")
+    key = C.data_key([str(f) for f in files], 32, "faces")
+    assert key == C.data_key([str(f) for f in reversed(files)], 32, "faces")  # order-free
+    assert key != C.data_key([str(f) for f in files], 64, "faces")
+    assert key != C.data_key([str(f) for f in files], 32, "digits")
+    assert key != C.data_key([str(f) for f in files[:2]], 32, "faces")
+    st = files[0].stat()
+    os.utime(files[0], ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert key != C.data_key([str(f) for f in files], 32, "faces")
+
+
+def test_label_validation(data):
+    with pytest.raises(ValueError, match="labels must lie"):
+        C.train_attribute_classifier(data["x"][:8], data["y"][:8] + 5, NUM_CLASSES, steps=1)
+    with pytest.raises(ValueError, match="labels must be"):
+        C.train_attribute_classifier(data["x"][:8], data["y"][:7], NUM_CLASSES, steps=1)
+
+
+class _MeanStd(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x.mean(dim=(2, 3)), x.std(dim=(2, 3))], dim=1)[:, :, None, None]
+
+
+def test_load_feature_network(tmp_path):
+    path = tmp_path / "net.pt"
+    torch.jit.save(torch.jit.script(_MeanStd()), str(path))
+    x = torch.full((5, 3, 12, 12), -1.0)
+    net = C.load_feature_network(path, input_range="[0,1]", input_size=8)
+    feats = net.features(x, batch_size=2)
+    assert feats.shape == (5, 6)
+    assert torch.allclose(feats[:, :3], torch.zeros(5, 3))  # -1 in [-1,1] is 0 in [0,1]
+    assert torch.allclose(C.load_feature_network(path)(x)[:, :3], -torch.ones(5, 3))
+
+
+def test_feature_network_errors(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        C.load_feature_network(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not torchscript")
+    with pytest.raises(UserError, match="TorchScript"):
+        C.load_feature_network(tmp_path / "junk.pt")
+    with pytest.raises(UserError, match=r"\(B, F\)"):
+        C.FeatureExtractor(nn.Identity())(torch.zeros(2, 3, 4, 4))

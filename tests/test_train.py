@@ -122,3 +122,24 @@ def test_sigterm_saves_and_stops(
     result = train(trainer, steps=50, progress=False)
     assert result.interrupted and result.step == 3
     assert ckpt_io.load(tmp_path / "sig" / "checkpoints" / "last.pt")["step"] == 3
+
+
+def test_gradient_accumulation_matches_one_big_batch(two_domains: Path, tmp_path: Path) -> None:
+    a = run(two_domains, tmp_path / "a", "xgan", 3, train__accumulate=1)
+    b = run(two_domains, tmp_path / "b", "xgan", 3, train__accumulate=2)
+    sa, sb = _state(a), _state(b)
+    assert max(float((sa[k] - sb[k]).abs().max()) for k in sa) < 1e-4
+
+
+def test_bf16_autocast_trains_on_cpu(two_domains: Path, tmp_path: Path) -> None:
+    t = run(two_domains, tmp_path / "bf16", "unit", 2, train__precision="bf16")
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())
+
+
+def test_fp16_needs_cuda(two_domains: Path, tmp_path: Path) -> None:
+    from latentbridge.errors import UserError
+
+    if torch.cuda.is_available():
+        pytest.skip("fp16 is allowed where CUDA is")
+    with pytest.raises(UserError, match="fp16"):
+        run(two_domains, tmp_path / "fp16", "unit", 1, train__precision="fp16")

@@ -64,6 +64,9 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument(
+        "--precision", choices=["fp32", "bf16", "fp16"], help="autocast precision (train.precision)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -71,6 +74,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from latentbridge import config as C
     from latentbridge import methods
+    from latentbridge.train import distributed
     from latentbridge.train.loop import Trainer, train
 
     if args.steps is not None and args.steps < 0 or args.minutes is not None and args.minutes <= 0:
@@ -78,6 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = C.parse_set(args.set)
     if args.seed is not None:
         overrides["train.seed"] = args.seed
+    if args.precision is not None:
+        overrides["train.precision"] = args.precision
     file = C.load_yaml(args.config) if args.config else None
     cfg = methods.resolve(args.method, file=file, overrides=overrides)
     if args.resume and (args.method or args.config):

@@ -145,6 +145,7 @@ class Trainer:
             data, size=cfg.data.size, seed=cfg.train.seed, flip=cfg.data.flip, domains=domains
         )
         seed_everything(cfg.train.seed)
+        self.autocast = autocast_factory(cfg.train.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)
         self._build_phases()
         self.step = 0
@@ -153,7 +154,6 @@ class Trainer:
             self._load(ckpt)
         elif self.dist.world > 1:  # per-rank noise streams; parameters are broadcast by DDP
             torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
-        self.autocast = autocast_factory(cfg.train.precision, self.dist.device)
         self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
         self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
 

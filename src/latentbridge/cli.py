@@ -99,7 +99,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         overrides=overrides,
     )
-    result = train(trainer, steps=args.steps, minutes=args.minutes, progress=not args.no_progress)
+    try:
+        result = train(
+            trainer, steps=args.steps, minutes=args.minutes, progress=not args.no_progress
+        )
+    finally:
+        distributed.teardown(trainer.dist)
     if trainer.dist.main:
         state = "interrupted, saved" if result.interrupted else "done"
         print(

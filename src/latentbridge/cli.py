@@ -254,8 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _optional_commands() -> list:
     """Commands that live beside their subsystem (data generators, evaluation, benchmarks)."""
     from latentbridge.demo import add_demo
+    from latentbridge.eval.commands import add_eval_parsers
 
-    out = [add_demo]
+    out = [add_eval_parsers, add_demo]
     try:  # TEMPORARY until the data generators land
         from latentbridge.data.cli_data import add_data_parser
 

@@ -1,0 +1,186 @@
+"""``latentbridge eval`` and ``latentbridge compare``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from latentbridge.errors import UserError
+
+
+def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="measure whether a run kept the subject: metrics.json + report.html",
+        description="Evaluate a trained run on a dataset's test split (every ordered pair of domains).",
+        epilog="example:\n  latentbridge eval --run runs/xgan --data data/faces --out runs/xgan/eval",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, help="output folder (default RUN/eval)")
+    p.add_argument("--checkpoint", type=Path, help="a checkpoint file instead of RUN's last.pt")
+    p.add_argument("--features", type=Path, help="TorchScript feature network for KID/FID")
+    p.add_argument("--limit", type=int, default=500, help="test images per domain (default 500)")
+    p.add_argument(
+        "--classifier-steps",
+        type=int,
+        default=800,
+        help="training steps of each evaluation classifier",
+    )
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_eval)
+    c = sub.add_parser(
+        "compare",
+        help="train several methods on equal budget, evaluate each, tabulate mean ± std",
+        description="Train every listed method with the same budget and settings, evaluate, compare.",
+        epilog="example:\n  latentbridge compare --data data/faces --methods all --minutes 5 --seeds 2 --out cmp",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("--data", type=Path, required=True)
+    c.add_argument("--methods", required=True, help="comma-separated presets, or 'all'")
+    b = c.add_mutually_exclusive_group(required=True)
+    b.add_argument("--minutes", type=float, help="training budget per run")
+    b.add_argument("--steps", type=int, help="training steps per run")
+    c.add_argument("--seeds", type=int, default=1)
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="applied to every method"
+    )
+    c.add_argument("--limit", type=int, default=500)
+    c.add_argument("--device", default="auto")
+    c.set_defaults(func=cmd_compare)
+
+
+def print_summary(m: dict[str, Any], out: Path) -> None:
+    s = m["summary"]
+    print(f"{m['method']} at step {m['step']}:")
+    for k, v in (s["attribute_preservation"] or {}).items():
+        print(f"  attribute preservation {k}: {v:.3f}")
+    for key in (
+        "chance_mean",
+        "kid_mean",
+        "two_sample_accuracy_mean",
+        "domain_probe_accuracy_mean",
+        "attribute_probe_transfer_mean",
+        "retrieval_top1_mean",
+    ):
+        if s[key] is not None:
+            print(f"  {key.replace('_', ' ')}: {s[key]:.3f}")
+    print(f"metrics: {out / 'metrics.json'}  report: {out / 'report.html'}")
+
+
+def run_eval(run: Path, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
+    """Evaluate, write metrics.json and report.html into ``out``, return the metrics."""
+    from latentbridge.eval.evaluate import evaluator, metrics
+    from latentbridge.eval.report import write_report
+
+    ev = evaluator(run, data, **kw)
+    m = metrics(ev, run)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(m, indent=2))
+    write_report(m, ev, run, out / "report.html")
+    return m
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.limit < 2:
+        raise UserError("--limit must be >= 2")
+    out = args.out or args.run / "eval"
+    m = run_eval(
+        args.run,
+        args.data,
+        out,
+        checkpoint=args.checkpoint,
+        features=args.features,
+        device=args.device,
+        limit=args.limit,
+        classifier_steps=args.classifier_steps,
+    )
+    print_summary(m, out)
+    return 0
+
+
+COLUMNS = {
+    "attribute_preservation_mean": "attribute preservation",
+    "attribute_probe_transfer_mean": "attr. probe transfer",
+    "domain_probe_accuracy_mean": "domain probe (0.5 best)",
+    "retrieval_top1_mean": "retrieval top-1",
+    "kid_mean": "KID",
+    "two_sample_accuracy_mean": "two-sample (0.5 best)",
+}
+
+
+def _cell(values: list[float | None]) -> str:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "—"
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return f"{statistics.mean(vals):.3f} ± {sd:.3f}"
+
+
+def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
+    """Markdown and HTML tables: one row per method, mean ± std over seeds."""
+    head = ["method", "runs", "steps"] + list(COLUMNS.values())
+    rows = []
+    for method, ms in results.items():
+        cells = [_cell([m["summary"][k] for m in ms]) for k in COLUMNS]
+        rows.append(
+            [method, str(len(ms)), _cell([float(m["step"]) for m in ms]).split(" ±")[0], *cells]
+        )
+    md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
+    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    th = "".join(f"<th>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return md, f"<table><tr>{th}</tr>{body}</table>"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from latentbridge import config as C
+    from latentbridge import methods
+    from latentbridge.train.loop import Trainer, train
+
+    names = (
+        list(methods.REGISTRY)
+        if args.methods == "all"
+        else [m.strip() for m in args.methods.split(",") if m.strip()]
+    )
+    for name in names:
+        methods.get(name)
+    if args.seeds < 1:
+        raise UserError("--seeds must be >= 1")
+    overrides = C.parse_set(args.set)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        for seed in range(args.seeds):
+            run = args.out / "runs" / f"{name}-s{seed}"
+            print(f"== {name}, seed {seed}", file=sys.stderr)
+            cfg = methods.resolve(name, overrides={**overrides, "train.seed": seed})
+            trainer = Trainer(cfg, data=args.data, run=run, device=args.device)
+            train(trainer, steps=args.steps, minutes=args.minutes)
+            m = run_eval(run, args.data, run / "eval", device=args.device, limit=args.limit)
+            results.setdefault(name, []).append(m)
+            write_comparison(results, args.out)
+    print((args.out / "comparison.md").read_text())
+    return 0
+
+
+def write_comparison(results: dict[str, list[dict[str, Any]]], out: Path) -> None:
+    """comparison.md, comparison.html (with a plot) and comparison.json in ``out``."""
+    from latentbridge.eval.report import STYLE, comparison_plot
+
+    md, table = comparison_table(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "comparison.md").write_text(md)
+    (out / "comparison.json").write_text(
+        json.dumps({k: [m["summary"] for m in v] for k, v in results.items()}, indent=2)
+    )
+    plot = comparison_plot(results)
+    img = f"<img src='{plot}'>" if plot else ""
+    (out / "comparison.html").write_text(
+        f"<!doctype html><meta charset='utf-8'><style>{STYLE}</style><h1>Method comparison</h1>{table}{img}"
+    )

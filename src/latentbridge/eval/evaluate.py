@@ -1,0 +1,278 @@
+"""``latentbridge eval``: every metric of a trained run, per ordered pair of domains.
+
+- semantic preservation: the target domain's attribute classifier (trained on that domain's
+  labelled training images, cached) applied to translations, scored against the *source* labels;
+  beside it the same classifier on real test images of the target (ceiling) and chance;
+- realism: KID and FID in the target classifier's penultimate features (or a user's TorchScript
+  network), and a classifier two-sample test (0.5 = indistinguishable);
+- paired ground truth (paired test splits): L1 and SSIM against the true counterpart;
+- cycle and reconstruction error;
+- latent alignment: domain probe on z (0.5 = aligned), attribute probe transfer a -> b, paired
+  retrieval top-1.
+Metrics that need labels or pairs are ``null`` where the dataset has none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from itertools import combinations, permutations
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from latentbridge.api import Pipeline, load
+from latentbridge.eval import metrics as M
+from latentbridge.eval.classifier import (
+    AttributeClassifier,
+    data_key,
+    load_feature_network,
+    load_or_train_classifier,
+)
+from latentbridge.eval.labelled import (
+    Attributes,
+    load_split,
+    pairs_by_name,
+    read_attributes,
+)
+
+SCHEMA = 1  # bumped when a key of metrics.json changes meaning
+
+
+def cache_dir() -> Path:
+    """Where evaluation classifiers are cached (``$LATENTBRIDGE_CACHE`` or ~/.cache/latentbridge)."""
+    base = os.environ.get("LATENTBRIDGE_CACHE") or Path.home() / ".cache" / "latentbridge"
+    return Path(base)
+
+
+@torch.no_grad()
+def _batched(
+    fn: Callable[[Tensor], Tensor], x: Tensor, device: torch.device, bs: int = 128
+) -> Tensor:
+    return torch.cat([fn(x[i : i + bs].to(device)).cpu() for i in range(0, len(x), bs)])
+
+
+def _classifiers(
+    data: Path,
+    size: int,
+    attrs: Attributes | None,
+    domains: list[str],
+    *,
+    steps: int,
+    limit: int,
+    device: torch.device,
+) -> dict[str, AttributeClassifier]:
+    """Per domain with labelled training images: an attribute classifier (cached by data key)."""
+    if attrs is None:
+        return {}
+    train = load_split(data, "train", size, domains, limit=limit)
+    out = {}
+    for d, s in train.items():
+        if s.labels is None:
+            continue
+        key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
+        out[d] = load_or_train_classifier(
+            cache_dir(), key, s.images, s.labels, attrs.num_classes, steps=steps, device=device
+        )
+    return out
+
+
+def _domain_features(
+    data: Path, size: int, domains: list[str], *, steps: int, limit: int, device: torch.device
+) -> AttributeClassifier:
+    """Without labels: a classifier of the domain itself, whose features serve KID/FID."""
+    train = load_split(data, "train", size, domains, limit=limit)
+    images = torch.cat([s.images for s in train.values()])
+    labels = torch.cat([torch.full((len(s.images), 1), i) for i, s in enumerate(train.values())])
+    paths = [str(p) for s in train.values() for p in s.paths]
+    key = data_key(paths, size, extra="domain-classifier")
+    return load_or_train_classifier(
+        cache_dir(), key, images, labels, [len(train)], steps=steps, device=device
+    )
+
+
+class Evaluator:
+    """Holds the model, the test sets, the classifiers and the encoded test sets."""
+
+    def __init__(
+        self,
+        pipe: Pipeline,
+        data: Path,
+        *,
+        features: Path | None = None,
+        limit: int = 500,
+        classifier_steps: int = 800,
+        seed: int = 0,
+    ) -> None:
+        self.pipe, self.data, self.seed, dev = pipe, Path(data), seed, pipe.device
+        size, domains = pipe.size, pipe.domains
+        self.split = "test"
+        try:
+            self.test = load_split(self.data, "test", size, domains, limit=limit)
+        except Exception:  # no test split: evaluate on (a slice of) the training images
+            self.split, self.test = (
+                "train",
+                load_split(self.data, "train", size, domains, limit=limit),
+            )
+        self.attrs = read_attributes(self.data)
+        self.clf = _classifiers(
+            self.data, size, self.attrs, domains, steps=classifier_steps, limit=5000, device=dev
+        )
+        if features is not None:
+            net = load_feature_network(features).to(dev)
+            self.feature_name = f"user TorchScript network {features}"
+            self.features: Callable[[str, Tensor], Tensor] = lambda d, x: net.features(x)
+        elif len(self.clf) == len(self.test):
+            self.feature_name = "penultimate layer of the target domain's attribute classifier"
+            self.features = lambda d, x: self.clf[d].features(x)
+        else:
+            dc = _domain_features(
+                self.data, size, domains, steps=classifier_steps, limit=5000, device=dev
+            )
+            self.feature_name = "penultimate layer of a domain classifier trained on the data"
+            self.features = lambda d, x: dc.features(x)
+        gen = pipe.gen
+        self.z = {
+            d: _batched(lambda x, d=d: gen.encode(x, d), s.images, dev)
+            for d, s in self.test.items()
+        }
+        self.x_ab: dict[tuple[str, str], Tensor] = {
+            (a, b): _batched(lambda z, b=b: gen.decode(z, b), self.z[a], dev)
+            for a, b in permutations(self.test, 2)
+        }
+
+    def direction(self, a: str, b: str) -> dict[str, Any]:
+        sa, sb, x_ab = self.test[a], self.test[b], self.x_ab[(a, b)]
+        gen, dev = self.pipe.gen, self.pipe.device
+        x_aba = _batched(lambda x: gen.translate(x, b, a), x_ab, dev)
+        out: dict[str, Any] = {"n": len(x_ab), "attributes": None, "paired": None}
+        if b in self.clf and sa.labels is not None and self.attrs is not None:
+            names, clf = self.attrs.names, self.clf[b]
+            out["attributes"] = {
+                "accuracy": M.attribute_accuracy(clf.predict(x_ab), sa.labels, names),
+                "ceiling": M.attribute_accuracy(clf.predict(sb.images), sb.labels, names)
+                if sb.labels is not None
+                else None,
+                "chance": M.chance_level(sa.labels, self.attrs.num_classes, names),
+            }
+        real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
+        n = min(len(real_f), len(fake_f))
+        kid_mean, kid_std = M.kid(
+            real_f, fake_f, subset_size=min(100, n), subsets=50, seed=self.seed
+        )
+        out["kid"] = {"mean": kid_mean, "std": kid_std}
+        out["fid"] = M.fid(real_f, fake_f)
+        out["two_sample_accuracy"] = M.two_sample_accuracy(sb.images, x_ab, seed=self.seed)
+        ia, ib = pairs_by_name(sa, sb)
+        if self.attrs is not None and self.attrs.paired_test and self.split == "test" and len(ia):
+            out["paired"] = {
+                "n": len(ia),
+                "l1": M.paired_l1(x_ab[ia], sb.images[ib]),
+                "ssim": M.ssim(x_ab[ia], sb.images[ib]),
+            }
+        out["cycle_l1"] = M.paired_l1(x_aba, sa.images)
+        return out
+
+    def latent(self, a: str, b: str) -> dict[str, Any]:
+        za, zb = self.z[a], self.z[b]
+        sa, sb = self.test[a], self.test[b]
+        out: dict[str, Any] = {
+            "domain_probe_accuracy": M.domain_probe_accuracy(za, zb, seed=self.seed)
+        }
+        out["attribute_probe_transfer"] = None
+        if sa.labels is not None and sb.labels is not None and self.attrs is not None:
+            names = self.attrs.names
+            out["attribute_probe_transfer"] = {
+                f"{a}->{b}": M.attribute_probe_transfer(
+                    za, sa.labels, zb, sb.labels, names, seed=self.seed
+                ),
+                f"{b}->{a}": M.attribute_probe_transfer(
+                    zb, sb.labels, za, sa.labels, names, seed=self.seed
+                ),
+            }
+        ia, ib = pairs_by_name(sa, sb)
+        paired = (
+            self.attrs is not None
+            and self.attrs.paired_test
+            and self.split == "test"
+            and len(ia) > 1
+        )
+        out["retrieval_top1"] = M.retrieval_top1(za[ia], zb[ib]) if paired else None
+        out["retrieval_chance"] = 1 / len(ia) if paired else None
+        return out
+
+    def reconstruction(self, d: str) -> float:
+        x = self.test[d].images
+        return M.paired_l1(
+            _batched(lambda v: self.pipe.gen.translate(v, d, d), x, self.pipe.device), x
+        )
+
+
+def evaluator(
+    run: Path,
+    data: Path,
+    *,
+    checkpoint: Path | None = None,
+    features: Path | None = None,
+    device: str = "auto",
+    limit: int = 500,
+    classifier_steps: int = 800,
+) -> Evaluator:
+    """Load ``run`` (or ``checkpoint``) and prepare its evaluation on ``data``."""
+    pipe = load(run, device=device, checkpoint=checkpoint)
+    return Evaluator(pipe, data, features=features, limit=limit, classifier_steps=classifier_steps)
+
+
+def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
+    """All metrics, as the dict that ``metrics.json`` holds (keys documented in docs/EVAL.md)."""
+    doms = list(ev.test)
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "run": str(run),
+        "method": ev.pipe.cfg.method,
+        "step": ev.pipe.step,
+        "data": str(ev.data),
+        "split": ev.split,
+        "n_images": {d: len(s.images) for d, s in ev.test.items()},
+        "feature_network": ev.feature_name,
+        "attributes": ev.attrs.names if ev.attrs else None,
+        "directions": {f"{a}->{b}": ev.direction(a, b) for a, b in permutations(doms, 2)},
+        "reconstruction_l1": {d: ev.reconstruction(d) for d in doms},
+        "latent": {f"{a}|{b}": ev.latent(a, b) for a, b in combinations(doms, 2)},
+    }
+    result["summary"] = summarize(result)
+    return result
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarize(m: dict[str, Any]) -> dict[str, Any]:
+    """Headline numbers: mean attribute preservation (and per direction), realism, alignment."""
+    dirs = m["directions"]
+    attr = {k: v["attributes"]["accuracy"]["mean"] for k, v in dirs.items() if v["attributes"]}
+    transfer = [
+        t["transfer"]["mean"]
+        for v in m["latent"].values()
+        if v["attribute_probe_transfer"]
+        for t in v["attribute_probe_transfer"].values()
+    ]
+    return {
+        "attribute_preservation": attr or None,
+        "attribute_preservation_mean": _mean(list(attr.values())),
+        "chance_mean": _mean(
+            [v["attributes"]["chance"]["mean"] for v in dirs.values() if v["attributes"]]
+        ),
+        "kid_mean": _mean([v["kid"]["mean"] for v in dirs.values()]),
+        "two_sample_accuracy_mean": _mean([v["two_sample_accuracy"] for v in dirs.values()]),
+        "domain_probe_accuracy_mean": _mean(
+            [v["domain_probe_accuracy"] for v in m["latent"].values()]
+        ),
+        "attribute_probe_transfer_mean": _mean(transfer),
+        "retrieval_top1_mean": _mean(
+            [v["retrieval_top1"] for v in m["latent"].values() if v["retrieval_top1"] is not None]
+        ),
+    }

@@ -1,0 +1,238 @@
+"""``report.html``: one self-contained page (images inlined) with sample grids per direction,
+metric tables, loss curves from the run's ``log.jsonl`` and plots."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from latentbridge.eval.evaluate import Evaluator
+from latentbridge.eval.labelled import pairs_by_name
+from latentbridge.imaging import grid
+from latentbridge.train.log import read_log
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
+img.grid{image-rendering:pixelated;max-width:100%}.note{color:#666;font-size:90%}
+.good{background:#e6f4ea}.bad{background:#fce8e6}"""
+
+
+def _png(image: np.ndarray | Image.Image, scale: int = 1) -> str:
+    img = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3f}" if isinstance(v, float) else html.escape(str(v))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def sample_grid(ev: Evaluator, a: str, b: str, n: int = 8) -> np.ndarray:
+    """Rows: source x[a], translation x_ab, ground truth (paired sets), cycle x_aba."""
+    sa, sb = ev.test[a], ev.test[b]
+    ia, ib = pairs_by_name(sa, sb)
+    paired = ev.attrs is not None and ev.attrs.paired_test and len(ia) >= 1
+    idx = ia[:n] if paired else np.arange(min(n, len(sa.images)))
+    x = sa.images[idx]
+    x_ab = ev.x_ab[(a, b)][idx]
+    rows = [x, x_ab]
+    if paired:
+        rows.append(sb.images[ib[:n]])
+    import torch
+
+    with torch.no_grad():
+        rows.append(ev.pipe.gen.translate(x_ab.to(ev.pipe.device), b, a).cpu())
+    return grid(rows)
+
+
+def loss_plot(run: Path) -> str | None:
+    """Loss curves (one line per term, summed over directions) as an inline PNG."""
+    rows = read_log(run)
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        for k, v in r.items():
+            if k.count("/") == 2:
+                phase, term, _ = k.split("/")
+                series[f"{phase}/{term}"][r["step"]] += v
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for ax, phase in zip(axes, ("gen", "dis")):
+        for name, s in sorted(series.items()):
+            if name.startswith(phase):
+                ax.plot(list(s), list(s.values()), label=name.split("/")[1], lw=1)
+        ax.set_title(f"{phase} losses"), ax.set_xlabel("step"), ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    return _fig_png(fig)
+
+
+def _fig_png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def preservation_plot(m: dict[str, Any]) -> str | None:
+    """Attribute preservation per direction, against the ceiling and chance."""
+    dirs = {k: v["attributes"] for k, v in m["directions"].items() if v["attributes"]}
+    if not dirs:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4, 1.8 * len(dirs)), 3.2))
+    xs = np.arange(len(dirs))
+    for off, key, colour in (
+        (-0.25, "chance", "#bbb"),
+        (0, "accuracy", "#1a73e8"),
+        (0.25, "ceiling", "#34a853"),
+    ):
+        vals = [(d[key] or {}).get("mean", 0) for d in dirs.values()]
+        ax.bar(xs + off, vals, 0.25, label=key, color=colour)
+    ax.set_xticks(xs, list(dirs)), ax.set_ylim(0, 1), ax.set_ylabel("mean attribute accuracy")
+    ax.legend(fontsize=8)
+    return _fig_png(fig)
+
+
+def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
+    a, b = key.split("->")
+    parts = [f"<h3>{html.escape(key)}</h3>"]
+    rows = "source, translation" + (", ground truth" if d["paired"] else "") + ", cycle"
+    parts.append(
+        f'<p class="note">rows: {rows}</p><img class="grid" src="{_png(sample_grid(ev, a, b), 3)}">'
+    )
+    if d["attributes"]:
+        at = d["attributes"]
+        names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
+        rows_ = [
+            [n, at["accuracy"][n], (at["ceiling"] or {}).get(n), at["chance"].get(n)] for n in names
+        ]
+        parts.append(_table(["attribute", "preserved", "ceiling (real)", "chance"], rows_))
+    realism = [
+        ["KID", d["kid"]["mean"]],
+        ["FID", d["fid"]],
+        ["two-sample accuracy (0.5 best)", d["two_sample_accuracy"]],
+        ["cycle L1", d["cycle_l1"]],
+    ]
+    if d["paired"]:
+        realism += [["paired L1", d["paired"]["l1"]], ["paired SSIM", d["paired"]["ssim"]]]
+    parts.append(_table(["metric", "value"], realism))
+    return "\n".join(parts)
+
+
+def _latent_html(m: dict[str, Any]) -> str:
+    rows = []
+    for pair, v in m["latent"].items():
+        transfer = v["attribute_probe_transfer"] or {}
+        for direction, t in transfer.items() or [("", None)]:
+            rows.append(
+                [
+                    f"{pair} {direction}",
+                    v["domain_probe_accuracy"],
+                    t["within"]["mean"] if t else None,
+                    t["transfer"]["mean"] if t else None,
+                    v["retrieval_top1"],
+                ]
+            )
+        if not transfer:
+            rows.append([pair, v["domain_probe_accuracy"], None, None, v["retrieval_top1"]])
+    head = [
+        "pair",
+        "domain probe (0.5 = aligned)",
+        "attr. probe within",
+        "attr. probe transfer",
+        "retrieval top-1",
+    ]
+    return _table(head, rows)
+
+
+def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> None:
+    """Write the self-contained HTML report of metrics ``m``."""
+    s = m["summary"]
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>latentbridge report: {html.escape(m['method'])}</title>",
+        f"<style>{STYLE}</style><h1>{html.escape(m['method'])} — step {m['step']}</h1>",
+        f"<p class='note'>run {html.escape(m['run'])}; data {html.escape(m['data'])} ({m['split']} split, "
+        f"{m['n_images']}); realism features: {html.escape(m['feature_network'])}</p>",
+        "<h2>Summary</h2>",
+        _table(
+            ["metric", "value"],
+            [
+                [
+                    k.replace("_", " "),
+                    v
+                    if not isinstance(v, dict)
+                    else ", ".join(f"{a}: {b:.3f}" for a, b in v.items()),
+                ]
+                for k, v in s.items()
+            ],
+        ),
+    ]
+    plot = preservation_plot(m)
+    if plot:
+        parts.append(f"<img src='{plot}'>")
+    parts.append("<h2>Directions</h2>")
+    parts += [_direction_html(ev, k, d) for k, d in m["directions"].items()]
+    parts += ["<h2>Latent alignment</h2>", _latent_html(m), "<h2>Reconstruction</h2>"]
+    parts.append(
+        _table(["domain", "reconstruction L1"], [[d, v] for d, v in m["reconstruction_l1"].items()])
+    )
+    curves = loss_plot(run)
+    parts += ["<h2>Training</h2>", f"<img src='{curves}'>" if curves else "<p>no training log</p>"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts))
+
+
+def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
+    """Attribute preservation and probe transfer per method (mean, with the spread over seeds)."""
+    keys = ("attribute_preservation_mean", "attribute_probe_transfer_mean")
+    if not any(m["summary"][k] is not None for ms in results.values() for m in ms for k in keys):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(results)), 3.4))
+    xs = np.arange(len(results))
+    for off, key in zip((-0.2, 0.2), keys):
+        vals = [[m["summary"][key] or 0 for m in ms] for ms in results.values()]
+        ax.bar(
+            xs + off,
+            [np.mean(v) for v in vals],
+            0.4,
+            yerr=[np.std(v) for v in vals],
+            label=key.replace("_mean", "").replace("_", " "),
+        )
+    ax.set_xticks(xs, list(results), rotation=20), ax.set_ylim(0, 1), ax.legend(fontsize=8)
+    return _fig_png(fig)

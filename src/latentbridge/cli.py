@@ -253,17 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _optional_commands() -> list:
     """Commands that live beside their subsystem (data generators, evaluation, benchmarks)."""
+    from latentbridge.data.cli_data import add_data_parser
     from latentbridge.demo import add_demo
     from latentbridge.eval.commands import add_eval_parsers
 
-    out = [add_eval_parsers, add_demo]
-    try:  # TEMPORARY until the data generators land
-        from latentbridge.data.cli_data import add_data_parser
-
-        out.append(add_data_parser)
-    except ImportError:
-        pass
-    return out
+    return [add_data_parser, add_eval_parsers, add_demo]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

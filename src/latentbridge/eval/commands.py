@@ -52,6 +52,7 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="applied to every method"
     )
     c.add_argument("--limit", type=int, default=500)
+    c.add_argument("--classifier-steps", type=int, default=800)
     c.add_argument("--device", default="auto")
     c.set_defaults(func=cmd_compare)
 
@@ -162,7 +163,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
             cfg = methods.resolve(name, overrides={**overrides, "train.seed": seed})
             trainer = Trainer(cfg, data=args.data, run=run, device=args.device)
             train(trainer, steps=args.steps, minutes=args.minutes)
-            m = run_eval(run, args.data, run / "eval", device=args.device, limit=args.limit)
+            m = run_eval(
+                run,
+                args.data,
+                run / "eval",
+                device=args.device,
+                limit=args.limit,
+                classifier_steps=args.classifier_steps,
+            )
             results.setdefault(name, []).append(m)
             write_comparison(results, args.out)
     print((args.out / "comparison.md").read_text())

@@ -1,0 +1,176 @@
+"""``eval``/``compare`` end to end on a tiny faces benchmark, and the evaluation's wiring checked
+against answers known in advance (a perfect translation scores the ceiling; a shuffled one less)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from latentbridge.cli import main
+from latentbridge.data.faces import generate_faces
+from tests.conftest import TINY
+
+SETS = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("faces") / "faces"
+    generate_faces(root, size=16, n_train=80, n_test=40, seed=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(faces: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(faces),
+                "--out",
+                str(out),
+                "--method",
+                "xgan",
+                "--steps",
+                "2",
+                "--device",
+                "cpu",
+                "--no-progress",
+                *SETS,
+            ]
+        )
+        == 0
+    )
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATENTBRIDGE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def test_eval_writes_metrics_and_self_contained_report(
+    run: Path, faces: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run / "ev"
+    assert (
+        main(
+            [
+                "eval",
+                "--run",
+                str(run),
+                "--data",
+                str(faces),
+                "--out",
+                str(out),
+                "--classifier-steps",
+                "30",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    m = json.loads((out / "metrics.json").read_text())
+    assert set(m["directions"]) == {"photo->cartoon", "cartoon->photo"}
+    d = m["directions"]["photo->cartoon"]
+    assert set(d["attributes"]["accuracy"]) == {
+        "skin_tone",
+        "hair_color",
+        "glasses",
+        "hair_length",
+        "mean",
+    }
+    assert d["paired"]["n"] == 40 and 0 <= d["paired"]["ssim"] <= 1
+    assert 0 <= d["two_sample_accuracy"] <= 1 and d["kid"]["mean"] == d["kid"]["mean"]
+    (lat,) = m["latent"].values()
+    assert (
+        lat["retrieval_top1"] is not None
+        and lat["attribute_probe_transfer"]["photo->cartoon"]["transfer"]["mean"] >= 0
+    )
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4 and "http" not in html.replace(
+        "http-equiv", ""
+    )
+    assert "attribute preservation" in capsys.readouterr().out
+
+
+def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:
+    from latentbridge.eval.evaluate import evaluator
+    from latentbridge.eval.labelled import pairs_by_name
+
+    ev = evaluator(run, faces, device="cpu", classifier_steps=100)
+    a, b = "photo", "cartoon"
+    ia, ib = pairs_by_name(ev.test[a], ev.test[b])
+    assert (ia == torch.arange(len(ia)).numpy()).all()
+    ev.x_ab[(a, b)] = ev.test[b].images[ib]  # the true counterpart: a perfect translation
+    perfect = ev.direction(a, b)
+    acc, ceiling = perfect["attributes"]["accuracy"], perfect["attributes"]["ceiling"]
+    assert acc == pytest.approx(ceiling)
+    assert perfect["paired"]["l1"] == pytest.approx(0) and perfect["paired"][
+        "ssim"
+    ] == pytest.approx(1)
+    ev.x_ab[(a, b)] = ev.test[b].images[ib][
+        torch.randperm(len(ib), generator=torch.Generator().manual_seed(0))
+    ]
+    shuffled = ev.direction(a, b)["attributes"]["accuracy"]["mean"]
+    assert shuffled < acc["mean"] - 0.1
+
+
+def test_compare_tabulates_methods(faces: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    code = main(
+        [
+            "compare",
+            "--data",
+            str(faces),
+            "--methods",
+            "baseline,unit",
+            "--steps",
+            "1",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--limit",
+            "20",
+            "--classifier-steps",
+            "30",
+            "--device",
+            "cpu",
+            *SETS,
+        ]
+    )
+    assert code == 0
+    md = (out / "comparison.md").read_text()
+    assert "| baseline | 2 |" in md and "| unit | 2 |" in md and "±" in md
+    assert (out / "comparison.html").is_file() and len(
+        json.loads((out / "comparison.json").read_text())["unit"]
+    ) == 2
+
+
+def test_compare_unknown_method(
+    faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "compare",
+                "--data",
+                str(faces),
+                "--methods",
+                "baseline,nope",
+                "--steps",
+                "1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert "unknown method 'nope'" in capsys.readouterr().err

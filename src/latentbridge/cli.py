@@ -165,13 +165,24 @@ def expand_inputs(inputs: Sequence[str]) -> list[tuple[Path, Path]]:
     return [(f, rel.with_suffix(".png")) for f, rel in out]
 
 
-def cmd_translate(args: argparse.Namespace) -> int:
-    import torch
-
-    from latentbridge.api import load
+def _read_inputs(
+    jobs: list[tuple[Path, Path]], size: int, failed: list[str]
+) -> tuple[list[Path], list]:
+    """Decode a chunk of inputs; unreadable ones are appended to ``failed`` with the reason."""
     from latentbridge.data.folders import read_image
-    from latentbridge.data.stream import to_tensor
-    from latentbridge.imaging import to_pil
+
+    good, images = [], []
+    for src, rel in jobs:
+        try:
+            images.append(read_image(src, size))
+            good.append(rel)
+        except Exception as exc:  # any unreadable input: name it, go on with the rest
+            failed.append(f"{src} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    return good, images
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from latentbridge.api import load
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
@@ -183,24 +194,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     failed: list[str] = []
     done = 0
     for i in range(0, len(jobs), args.batch_size):
-        good, arrays = [], []
-        for src, rel in jobs[i : i + args.batch_size]:
-            try:
-                import numpy as np
-
-                arrays.append(np.asarray(read_image(src, pipe.size)))
-                good.append(rel)
-            except Exception as exc:  # any unreadable input: name it, go on with the rest
-                failed.append(
-                    f"{src} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-                )
+        good, images = _read_inputs(jobs[i : i + args.batch_size], pipe.size, failed)
         if not good:
             continue
-        import numpy as np
-
-        with torch.no_grad():
-            images = to_pil(pipe.translate(to_tensor(np.stack(arrays)), args.source, args.target))
-        for rel, img in zip(good, images):
+        for rel, img in zip(good, pipe.translate(images, args.source, args.target)):
             dest = args.out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             img.save(dest)

@@ -14,7 +14,6 @@ from torch import Tensor, nn
 from latentbridge.config import Config
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
-    Chain,
     LatentDiscriminator,
     decoder_blocks,
     discriminator_blocks,
@@ -114,9 +113,3 @@ class Model(nn.Module):
         self.domains = list(domains)
         self.gen = Translator(cfg, domains)
         self.dis = Critics(cfg, domains, latent=cfg.loss.latent_adv > 0)
-
-
-def chain_of(module: nn.Module) -> Chain:
-    """Type helper: the :class:`Chain` behind a ModuleDict entry."""
-    assert isinstance(module, Chain)
-    return module

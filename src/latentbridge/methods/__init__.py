@@ -45,8 +45,9 @@ def resolve(
     The method comes from ``method`` or the file's ``method:`` key (``baseline`` if neither).
     """
     flat_file = C.flatten(file or {})
-    name = method or flat_file.pop("method", None) or "baseline"
+    overrides = dict(overrides or {})
+    name = overrides.pop("method", None) or method or flat_file.get("method") or "baseline"
     flat_file.pop("method", None)
-    cfg = C.replace(C.Config(), {"method": name, **get(name).overrides})
+    cfg = C.replace(C.Config(), {"method": name, **get(str(name)).overrides})
     cfg = C.replace(cfg, flat_file)
-    return C.replace(cfg, overrides or {})
+    return C.replace(cfg, overrides)

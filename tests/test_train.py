@@ -143,3 +143,40 @@ def test_fp16_needs_cuda(two_domains: Path, tmp_path: Path) -> None:
         pytest.skip("fp16 is allowed where CUDA is")
     with pytest.raises(UserError, match="fp16"):
         run(two_domains, tmp_path / "fp16", "unit", 1, train__precision="fp16")
+
+
+class _Teacher(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.adaptive_avg_pool2d(x, 2).flatten(1)
+
+
+def test_teacher_network_from_torchscript_and_import_path(
+    two_domains: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "teacher.pt"
+    torch.jit.script(_Teacher()).save(str(path))
+    t = run(two_domains, tmp_path / "ts", "xgan", 2, loss__teacher=1.0, loss__teacher_net=str(path))
+    logged = (tmp_path / "ts" / "log.jsonl").read_text()
+    assert "gen/teacher/A" in logged and t.step == 2
+    run(
+        two_domains,
+        tmp_path / "imp",
+        "xgan",
+        1,
+        loss__teacher=1.0,
+        loss__teacher_net="tests.test_train:_Teacher",
+    )
+
+
+def test_bad_teacher_is_a_user_error(two_domains: Path, tmp_path: Path) -> None:
+    from latentbridge.errors import UserError
+
+    with pytest.raises(UserError, match="teacher_net"):
+        run(
+            two_domains,
+            tmp_path / "bad",
+            "xgan",
+            1,
+            loss__teacher=1.0,
+            loss__teacher_net="no.such.module:x",
+        )

@@ -174,3 +174,26 @@ def test_compare_unknown_method(
         == 2
     )
     assert "unknown method 'nope'" in capsys.readouterr().err
+
+
+def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    argv = [
+        "demo",
+        "--out",
+        str(out),
+        "--minutes",
+        "0.02",
+        "--n-train",
+        "40",
+        "--classifier-steps",
+        "20",
+        "--device",
+        "cpu",
+    ]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "attribute preservation photo->cartoon" in text and "report" in text
+    assert (out / "run" / "eval" / "report.html").is_file() and (
+        out / "faces" / "preview.png"
+    ).is_file()

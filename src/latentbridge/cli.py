@@ -250,11 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _optional_commands() -> list:
     """Commands that live beside their subsystem (data generators, evaluation, benchmarks)."""
+    from latentbridge.bench import add_bench_parser
     from latentbridge.data.cli_data import add_data_parser
     from latentbridge.demo import add_demo
     from latentbridge.eval.commands import add_eval_parsers
 
-    return [add_data_parser, add_eval_parsers, add_demo]
+    return [add_data_parser, add_eval_parsers, add_bench_parser, add_demo]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

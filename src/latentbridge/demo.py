@@ -24,6 +24,9 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=7.0, help="training time (default 7)")
     p.add_argument("--method", default=DEMO_METHOD, help=f"preset to train (default {DEMO_METHOD})")
     p.add_argument("--n-train", type=int, default=3000, help="training images per domain")
+    p.add_argument(
+        "--classifier-steps", type=int, default=800, help="evaluation classifier training"
+    )
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_demo)
 
@@ -48,7 +51,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     trainer = Trainer(cfg, data=data, run=run, device=args.device)
     train(trainer, minutes=args.minutes)
     print("[3/3] evaluating (classifiers are trained once and cached)")
-    m = run_eval(run, data, run / "eval", device=args.device, limit=300)
+    m = run_eval(
+        run,
+        data,
+        run / "eval",
+        device=args.device,
+        limit=300,
+        classifier_steps=args.classifier_steps,
+    )
     print_summary(m, run / "eval")
     print(
         f"samples: {run / 'samples' / 'last.png'}; total time {(time.monotonic() - start) / 60:.1f} min"

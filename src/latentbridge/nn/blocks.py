@@ -14,10 +14,38 @@ from torch.nn import functional as F
 from latentbridge.config import Norm
 
 
+class InstanceNorm2d(nn.InstanceNorm2d):
+    """Instance normalisation (per sample and channel, biased variance, no running statistics)
+    computed by the group-norm kernel with one group per channel: the same function, the same
+    parameters and state-dict keys as :class:`torch.nn.InstanceNorm2d`, but one fused pass
+    instead of a reshape to batch norm with copies of the input and of the affine parameters
+    (side by side in ``benchmarks/perf_step.py``; see docs/PERFORMANCE.md)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(_planar(x), self.num_features, self.weight, self.bias, self.eps)
+
+
+def _planar(x: Tensor) -> Tensor:
+    """``x`` in NCHW layout. The group-norm kernel is slower on channels-last input than on a
+    planar copy of it (benchmarks/perf_norm.py, docs/PERFORMANCE.md), much slower under bf16
+    autocast, so the norm always runs planar (a no-op for NCHW networks, the default)."""
+    return x.contiguous()
+
+
+def _groups(norm: nn.Module) -> int | None:
+    """The group count of a norm the group-norm kernel computes, or None (batch norm)."""
+    if isinstance(norm, nn.GroupNorm):
+        return int(norm.num_groups)
+    if isinstance(norm, nn.InstanceNorm2d):
+        return int(norm.num_features)
+    return None
+
+
 class DomainNorm(nn.Module):
     """Normalisation with one affine (gamma, beta) per domain: conditional instance norm.
 
-    ``x -> gamma[d] * norm(x) + beta[d]``, the domain flag of a fully shared network.
+    ``x -> gamma[d] * norm(x) + beta[d]``, the domain flag of a fully shared network. Instance
+    and group norms apply the domain's affine inside the normalisation kernel (one pass).
     """
 
     def __init__(self, channels: int, n_domains: int, kind: Norm) -> None:
@@ -25,8 +53,12 @@ class DomainNorm(nn.Module):
         self.norm = make_norm(kind, channels, affine=False)
         self.gamma = nn.Parameter(torch.ones(n_domains, channels))
         self.beta = nn.Parameter(torch.zeros(n_domains, channels))
+        self.groups = _groups(self.norm)
 
     def forward(self, x: Tensor, d: int) -> Tensor:
+        if self.groups is not None:
+            eps = float(self.norm.eps)  # type: ignore[arg-type]
+            return F.group_norm(_planar(x), self.groups, self.gamma[d], self.beta[d], eps)
         x = self.norm(x)
         return x * self.gamma[d].view(1, -1, 1, 1) + self.beta[d].view(1, -1, 1, 1)
 
@@ -34,7 +66,7 @@ class DomainNorm(nn.Module):
 def make_norm(kind: Norm, channels: int, *, affine: bool = True) -> nn.Module:
     """A normalisation layer by name (``instance`` | ``group`` | ``batch`` | ``none``)."""
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=affine)
+        return InstanceNorm2d(channels, affine=affine)
     if kind == "group":
         return nn.GroupNorm(min(32, channels // 4) or 1, channels, affine=affine)
     if kind == "batch":

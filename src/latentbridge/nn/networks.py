@@ -18,6 +18,13 @@ from latentbridge.nn.blocks import ConvBlock, FromVector, ResBlock, ToImage, ToV
 
 BlockFactory = Callable[[], list[nn.Module]]
 
+# The layout of every image-shaped tensor and convolution weight in the networks. Measured side
+# by side (benchmarks/perf_step.py, docs/PERFORMANCE.md) on a oneDNN CPU: channels last speeds
+# the convolutions up but the normalisation kernels slow down on it, so planar NCHW wins under
+# bf16 and ties in fp32. A network keeps the format it was built with, so a benchmark can build
+# one of each by setting this before building.
+MEMORY_FORMAT: torch.memory_format = torch.contiguous_format
+
 
 class OneHotChannels(nn.Module):
     """Appends ``n_domains`` constant planes, one-hot in the domain: the input flag of a fully
@@ -45,8 +52,12 @@ class Chain(nn.Module):
         super().__init__()
         self.parts = nn.ModuleList(parts)
         self.domain = domain
+        self.memory_format = MEMORY_FORMAT
+        self.to(memory_format=self.memory_format)  # 4-d weights only; values unchanged
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
         for part in self.parts:
             for block in part:
                 x = block(x, self.domain)

@@ -1,0 +1,79 @@
+"""``latentbridge bench`` runs end to end on a tiny model and reports positive, finite numbers.
+
+Nothing here is timed against a threshold: the numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from latentbridge import bench
+from latentbridge.errors import UserError
+from tests.conftest import TINY
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latentbridge")
+    bench.add_bench_parser(parser.add_subparsers())
+    return parser
+
+
+def _tiny_set() -> list[str]:
+    keep = {k: v for k, v in TINY.items() if k not in ("data.size", "train.batch_size")}
+    return [arg for k, v in keep.items() for arg in ("--set", f"{k}={v}")]
+
+
+def _positive_numbers(obj: object) -> list[float]:
+    """Every number in the measured sections of the report."""
+    if isinstance(obj, dict):
+        return [x for v in obj.values() for x in _positive_numbers(v)]
+    if isinstance(obj, list):
+        return [x for v in obj for x in _positive_numbers(v)]
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        return [float(obj)]
+    return []
+
+
+def test_bench_command_writes_a_complete_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    argv = ["bench", "--size", "16", "--batch-size", "4", "--device", "cpu", "--steps", "2"]
+    argv += ["--warmup", "1", "--translate-reps", "1", "--json", str(out), *_tiny_set()]
+    args = _parser().parse_args(argv)
+    args.peak_sides, args.peak_seconds = (64,), 0.01  # a tiny, quick peak
+    assert bench.cmd_bench(args) == 0
+    printed = capsys.readouterr().out
+    assert "train pairs/s" in printed and "translate batch 64" in printed
+    report = json.loads(out.read_text())
+    assert set(report) >= {"machine", "config", "peak_flops_per_s", "train", "translate", "data"}
+    assert report["config"]["size"] == 16 and report["config"]["batch_size"] == 4
+    assert "fp32" in report["peak_flops_per_s"]
+    train = report["train"]
+    for key in ("step_s", "pairs_per_s", "flops_per_step", "flops_per_s", "utilisation"):
+        assert key in train
+    assert len(train["step_s_all"]) == 2
+    assert train["utilisation"]["vs_fp32_peak"] > 0
+    assert [t["batch"] for t in report["translate"]] == [1, 64]
+    data = report["data"]
+    for key in ("decode_images_per_s", "batch_images_per_s", "consumed_images_per_s"):
+        assert data[key] > 0
+    assert 0 < data["compute_fraction"] <= 1
+    assert report["peak_memory_mb"] > 0
+    measured = {k: report[k] for k in ("peak_flops_per_s", "train", "translate", "data")}
+    numbers = _positive_numbers(measured)
+    assert numbers and all(math.isfinite(x) and x >= 0 for x in numbers)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--steps", "0"), ("--batch-size", "0"), ("--threads", "0")]
+)
+def test_bad_options_are_user_errors(flag: str, value: str) -> None:
+    args = _parser().parse_args(["bench", "--device", "cpu", "--no-peak", flag, value])
+    with pytest.raises(UserError):
+        bench.cmd_bench(args)

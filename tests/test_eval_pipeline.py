@@ -122,36 +122,48 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     assert shuffled < acc["mean"] - 0.1
 
 
-def test_compare_tabulates_methods(faces: Path, tmp_path: Path) -> None:
+def test_compare_tabulates_methods(
+    faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "cmp"
-    code = main(
-        [
-            "compare",
-            "--data",
-            str(faces),
-            "--methods",
-            "baseline,unit",
-            "--steps",
-            "1",
-            "--seeds",
-            "2",
-            "--out",
-            str(out),
-            "--limit",
-            "20",
-            "--classifier-steps",
-            "30",
-            "--device",
-            "cpu",
-            *SETS,
-        ]
-    )
-    assert code == 0
+    argv = [
+        "compare",
+        "--data",
+        str(faces),
+        "--methods",
+        "baseline,unit",
+        "--steps",
+        "1",
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+        "--limit",
+        "20",
+        "--classifier-steps",
+        "30",
+        "--device",
+        "cpu",
+        *SETS,
+    ]
+    assert main(argv) == 0
+    assert "reusing" not in capsys.readouterr().err
     md = (out / "comparison.md").read_text()
     assert "| baseline | 2 |" in md and "| unit | 2 |" in md and "±" in md
     assert (out / "comparison.html").is_file() and len(
         json.loads((out / "comparison.json").read_text())["unit"]
     ) == 2
+    # an interrupted or split comparison picks up finished runs; another budget retrains
+    (out / "comparison.md").unlink()
+    assert main(argv) == 0
+    assert capsys.readouterr().err.count("reusing the finished run") == 4
+    assert (out / "comparison.md").read_text() == md
+    argv[argv.index("--steps") + 1] = "2"
+    assert (
+        main([*argv[: argv.index("--seeds")], "--seeds", "1", *argv[argv.index("--seeds") + 2 :]])
+        == 0
+    )
+    assert "reusing" not in capsys.readouterr().err
 
 
 def test_compare_unknown_method(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -159,22 +160,47 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in names:
         for seed in range(args.seeds):
             run = args.out / "runs" / f"{name}-s{seed}"
-            print(f"== {name}, seed {seed}", file=sys.stderr)
             cfg = methods.resolve(name, overrides={**overrides, "train.seed": seed})
-            trainer = Trainer(cfg, data=args.data, run=run, device=args.device)
-            train(trainer, steps=args.steps, minutes=args.minutes)
-            m = run_eval(
-                run,
-                args.data,
-                run / "eval",
-                device=args.device,
-                limit=args.limit,
-                classifier_steps=args.classifier_steps,
-            )
+            budget = {"steps": args.steps, "minutes": args.minutes, "limit": args.limit}
+            m = _finished(run, cfg, budget)
+            if m is not None:
+                print(f"== {name}, seed {seed}: reusing the finished run {run}", file=sys.stderr)
+            else:
+                print(f"== {name}, seed {seed}", file=sys.stderr)
+                if run.exists():
+                    shutil.rmtree(run)
+                trainer = Trainer(cfg, data=args.data, run=run, device=args.device)
+                train(trainer, steps=args.steps, minutes=args.minutes)
+                m = run_eval(
+                    run,
+                    args.data,
+                    run / "eval",
+                    device=args.device,
+                    limit=args.limit,
+                    classifier_steps=args.classifier_steps,
+                )
+                (run / "budget.json").write_text(json.dumps(budget))
             results.setdefault(name, []).append(m)
             write_comparison(results, args.out)
     print((args.out / "comparison.md").read_text())
     return 0
+
+
+def _finished(run: Path, cfg: Any, budget: dict[str, Any]) -> dict[str, Any] | None:
+    """The metrics of a run that an earlier ``compare`` finished with the same resolved config
+    and budget (so an interrupted comparison, or one split across processes, picks up where it
+    stopped), else None."""
+    from latentbridge import config as C
+
+    files = [run / "config.yaml", run / "budget.json", run / "eval" / "metrics.json"]
+    if not all(f.is_file() for f in files):
+        return None
+    try:
+        same = C.from_dict(C.load_yaml(files[0])) == cfg
+        same = same and json.loads(files[1].read_text()) == budget
+        return json.loads(files[2].read_text()) if same else None
+    except (UserError, ValueError):
+        return None
 
 
 def write_comparison(results: dict[str, list[dict[str, Any]]], out: Path) -> None:

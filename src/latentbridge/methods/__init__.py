@@ -12,6 +12,7 @@ from latentbridge import config as C
 from latentbridge.errors import UserError
 from latentbridge.methods import (
     baseline,
+    bridge,
     cogan,
     cogan_full,
     combogan,
@@ -23,7 +24,7 @@ from latentbridge.methods.base import Method
 
 REGISTRY: dict[str, Method] = {
     m.METHOD.name: m.METHOD
-    for m in (baseline, cogan, cogan_full, latent_adversarial, combogan, xgan, unit)
+    for m in (baseline, cogan, cogan_full, latent_adversarial, combogan, xgan, unit, bridge)
 }
 
 

@@ -1,0 +1,30 @@
+"""``bridge``: this project's own recipe for short budgets, tuned on the faces benchmark
+(docs/RESULTS.md holds the runs that chose it and what each change bought).
+
+One encoder and one decoder for all domains with a domain flag (``cogan_full``'s sharing, image
+discriminators sharing their last layers), cycle consistency (ComboGAN), and a low-frequency
+colour-consistency prior (``loss.color``: x and x_ab agree on a 4x4 grid of mean colours, the
+prior face-to-cartoon tools use to keep skin and hair colour). The balance is the point: the GAN
+weighs 3 against cycle 5 and colour 3 (with the papers' gan 1 / cycle 10 the translations stay
+noisy copies of the input, far from the target domain, and the target domain's classifier cannot
+read them). The auto-encoders are warm-started for 200 steps (recon only) before the GAN and
+cycle terms switch on.
+"""
+
+from latentbridge.methods.base import Method
+
+METHOD = Method(
+    name="bridge",
+    summary="full sharing + cycle + colour prior, GAN-heavy balance, AE warm start (this project's)",
+    overrides={
+        "sharing.full": True,
+        "sharing.flag": "both",
+        "sharing.disc_layers": 3,
+        "loss.recon": 10.0,
+        "loss.gan": 3.0,
+        "loss.cycle": 5.0,
+        "loss.color": 3.0,
+        "train.warmup": 200,
+    },
+    paper="latentbridge (docs/RESULTS.md); sharing from Liu & Tuzel 2016, cycle from Anoosheh et al. 2018",
+)

@@ -24,6 +24,7 @@ TINY = {
     "model.latent_dim": 16,
     "data.workers": 0,
     "train.log_every": 1,
+    "train.precision": "fp32",  # the bit-exact and cross-rank checks are stated for fp32
 }
 
 

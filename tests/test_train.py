@@ -136,6 +136,16 @@ def test_bf16_autocast_trains_on_cpu(two_domains: Path, tmp_path: Path) -> None:
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
 
 
+def test_auto_precision_is_bf16_only_where_native(two_domains: Path, tmp_path: Path) -> None:
+    from latentbridge.train.loop import bf16_supported, resolve_precision
+
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bf16" if bf16_supported(cpu) else "fp32")
+    assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
+    t = run(two_domains, tmp_path / "auto", "baseline", 1, train__precision="auto")
+    assert t.precision == resolve_precision("auto", cpu) and t.cfg.train.precision == "auto"
+
+
 def test_fp16_needs_cuda(two_domains: Path, tmp_path: Path) -> None:
     from latentbridge.errors import UserError
 

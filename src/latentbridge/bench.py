@@ -37,6 +37,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge.errors import UserError
+from latentbridge.train.loop import bf16_supported, resolve_precision
 
 DOMAINS = ("A", "B")
 IMAGES_PER_DOMAIN = 128  # enough for several distinct batches of 64 without a long decode
@@ -83,17 +84,6 @@ def _timed(fn: Callable[[], Any], device: torch.device) -> float:
     fn()
     _sync(device)
     return time.perf_counter() - t0
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """Whether the device has native bf16 arithmetic (AVX-512 BF16 / AMX on a CPU, Ampere+)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
-        return bool(
-            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-    return False
 
 
 def matmul_peak(
@@ -314,7 +304,8 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         torch.set_num_threads(opts.threads)
     device = distributed.resolve_device(opts.device)
     cfg = _config(opts)
-    if cfg.train.precision == "bf16" and not bf16_supported(device):
+    precision = resolve_precision(cfg.train.precision, device)
+    if precision == "bf16" and not bf16_supported(device):
         raise UserError(f"--precision bf16: {device.type} here has no bf16 support")
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -332,7 +323,6 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     if opts.peak:
         after = measure_peaks(device, opts.peak_sides, opts.peak_seconds)
         peaks = {k: max(v, after[k]) for k, v in peaks.items()}
-    precision = cfg.train.precision
     data["consumed_images_per_s"] = train["images_per_s"]
     data["compute_fraction"] = train.pop("compute_fraction")
     train["utilisation"] = _utilisation(train["flops_per_s"], peaks, precision)
@@ -474,7 +464,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, help="images per domain per step (train.batch_size)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument(
-        "--precision", choices=["fp32", "bf16", "fp16"], help="autocast (train.precision)"
+        "--precision", choices=["auto", "fp32", "bf16", "fp16"], help="autocast (train.precision)"
     )
     p.add_argument("--steps", type=int, default=10, help="timed training steps (default 10)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")

@@ -65,7 +65,9 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
     p.add_argument(
-        "--precision", choices=["fp32", "bf16", "fp16"], help="autocast precision (train.precision)"
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="autocast precision (train.precision; auto = bf16 where native, else fp32)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)

@@ -21,7 +21,7 @@ from latentbridge.errors import UserError
 Norm = Literal["instance", "group", "batch", "none"]
 GanType = Literal["lsgan", "nonsat", "hinge"]
 DistanceType = Literal["l1", "l2", "cosine"]
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,9 @@ class TrainConfig:
     sample_every: int = 250  # PNG sample grid interval in steps
     log_every: int = 10  # TensorBoard / log.jsonl interval in steps
     keep: int = 3  # periodic checkpoints kept besides last.pt (0 = keep all)
-    precision: Precision = "fp32"  # autocast dtype
+    precision: Precision = (
+        "auto"  # autocast dtype; auto = bf16 where the device computes it natively, else fp32
+    )
     accumulate: int = 1  # micro-batches per optimizer step (gradient accumulation)
     seed: int = 0
 

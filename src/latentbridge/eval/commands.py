@@ -132,7 +132,7 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
     for method, ms in results.items():
         cells = [_cell([m["summary"][k] for m in ms]) for k in COLUMNS]
         rows.append(
-            [method, str(len(ms)), _cell([float(m["step"]) for m in ms]).split(" ±")[0], *cells]
+            [method, str(len(ms)), str(round(statistics.mean(m["step"] for m in ms))), *cells]
         )
     md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
     md += "".join("| " + " | ".join(r) + " |\n" for r in rows)

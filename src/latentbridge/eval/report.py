@@ -85,8 +85,12 @@ def loss_plot(run: Path) -> str | None:
         for name, s in sorted(series.items()):
             if name.startswith(phase):
                 ax.plot(list(s), list(s.values()), label=name.split("/")[1], lw=1)
-        ax.set_title(f"{phase} losses"), ax.set_xlabel("step"), ax.set_yscale("log")
-        ax.legend(fontsize=7)
+        ax.set_title(f"{phase} losses"), ax.set_xlabel("step")
+        if ax.lines:
+            ax.set_yscale("log")
+            ax.legend(fontsize=7)
+        else:  # e.g. a run that ended inside its auto-encoder warm-up: no discriminator steps
+            ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
     return _fig_png(fig)
 
 

@@ -188,6 +188,7 @@ def test_compare_unknown_method(
     assert "unknown method 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # e.g. an empty plot legend
 def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     argv = [

@@ -448,6 +448,8 @@ latentbridge bench --device cuda --size 256 --precision bf16 --batch-size 8
 
 def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``latentbridge bench`` (its options, a worked example and :func:`cmd_bench`)."""
+    from latentbridge.cli import add_set_argument
+
     p = subparsers.add_parser(
         "bench",
         help="measure training/translation speed against the machine's matmul peak",
@@ -472,13 +474,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
         "--translate-reps", type=int, default=10, help="timed translations per batch size"
     )
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. model.width=64 (repeatable)",
-    )
+    add_set_argument(p, "override a config key, e.g. model.width=64 (repeatable)")
     p.add_argument("--no-peak", action="store_true", help="skip the matmul peak measurement")
     p.add_argument("--json", type=Path, help="also write the report to this JSON file")
     p.set_defaults(func=cmd_bench)

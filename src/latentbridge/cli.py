@@ -54,13 +54,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     b = p.add_mutually_exclusive_group()
     b.add_argument("--steps", type=int, help="train until this step (default: train.steps)")
     b.add_argument("--minutes", type=float, help="train for this many minutes of wall time")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. train.lr=1e-4 (repeatable)",
-    )
+    add_set_argument(p, "override a config key, e.g. train.lr=1e-4 (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
@@ -248,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _optional_commands():
         register(sub)
     return parser
+
+
+def add_set_argument(p: argparse.ArgumentParser, help: str) -> None:
+    """The ``--set KEY=VALUE`` option (repeatable) that every config-building command shares;
+    :func:`latentbridge.config.parse_set` checks what it collects."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
 
 
 def _optional_commands() -> list:

@@ -92,9 +92,8 @@ class TrainConfig:
     sample_every: int = 250  # PNG sample grid interval in steps
     log_every: int = 10  # TensorBoard / log.jsonl interval in steps
     keep: int = 3  # periodic checkpoints kept besides last.pt (0 = keep all)
-    precision: Precision = (
-        "auto"  # autocast dtype; auto = bf16 where the device computes it natively, else fp32
-    )
+    # autocast dtype; auto = bf16 where the device computes it natively, else fp32
+    precision: Precision = "auto"
     accumulate: int = 1  # micro-batches per optimizer step (gradient accumulation)
     seed: int = 0
 

@@ -14,6 +14,8 @@ from latentbridge.errors import UserError
 
 
 def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
+    from latentbridge.cli import add_set_argument
+
     p = sub.add_parser(
         "eval",
         help="measure whether a run kept the subject: metrics.json + report.html",
@@ -49,9 +51,7 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--steps", type=int, help="training steps per run")
     c.add_argument("--seeds", type=int, default=1)
     c.add_argument("--out", type=Path, required=True)
-    c.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="applied to every method"
-    )
+    add_set_argument(c, "override a config key for every method (repeatable)")
     c.add_argument("--limit", type=int, default=500)
     c.add_argument("--classifier-steps", type=int, default=800)
     c.add_argument("--device", default="auto")
@@ -161,7 +161,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for seed in range(args.seeds):
             run = args.out / "runs" / f"{name}-s{seed}"
             cfg = methods.resolve(name, overrides={**overrides, "train.seed": seed})
-            budget = {"steps": args.steps, "minutes": args.minutes, "limit": args.limit}
+            budget = {
+                "data": str(args.data.resolve()),
+                "steps": args.steps,
+                "minutes": args.minutes,
+                "limit": args.limit,
+                "classifier_steps": args.classifier_steps,
+            }
             m = _finished(run, cfg, budget)
             if m is not None:
                 print(f"== {name}, seed {seed}: reusing the finished run {run}", file=sys.stderr)

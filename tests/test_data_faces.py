@@ -18,7 +18,7 @@ from latentbridge.data.faces import generate_faces
 from latentbridge.data.faces_attrs import FACE_ATTRIBUTES
 from latentbridge.errors import UserError
 
-N_TRAIN, N_TEST, SIZE = 600, 200, 32
+N_TRAIN, N_TEST, SIZE = 1000, 200, 32
 
 
 def load_domain(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:

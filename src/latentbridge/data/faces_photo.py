@@ -51,6 +51,16 @@ def _u(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
     return rng.uniform(lo, hi, size=(n, 1, 1)).astype(F32)
 
 
+def _noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Zero-mean, unit-variance white noise (float32), uniform on 256 levels.
+
+    Four times cheaper than ``standard_normal`` (about a tenth of the rendering time); every
+    use is blurred (textures) or tiny (sensor noise), where the distribution's shape is invisible.
+    """
+    b = np.frombuffer(rng.bytes(int(np.prod(shape))), dtype=np.uint8).reshape(shape)
+    return (b.astype(F32) - F32(127.5)) * F32(np.sqrt(12) / 256)
+
+
 def _soft(d: np.ndarray, width: float) -> np.ndarray:
     """Coverage of a shape with signed distance ``d`` (> 0 inside): a linear ramp ``width`` wide."""
     return np.clip(0.5 + d / width, 0.0, 1.0)
@@ -69,8 +79,18 @@ def _col(c: np.ndarray) -> np.ndarray:
 def _over(img: np.ndarray, colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Paint ``colour`` ((B,3,1,1) or (B,3,H,W)) over ``img`` with coverage ``mask`` (B,H,W).
 
-    Updates ``img`` in place and returns it."""
-    img += (colour - img) * mask[:, None]
+    Updates ``img`` in place and returns it. Only the bounding box of the batch's coverage is
+    touched: most features (eyes, brows, frames) cover a small part of the image."""
+    mask = np.broadcast_to(mask, (img.shape[0], *img.shape[2:]))
+    cover = mask.max(axis=0) > 0
+    rows, cols = np.flatnonzero(cover.any(axis=1)), np.flatnonzero(cover.any(axis=0))
+    if rows.size == 0:
+        return img
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    region = img[(..., *box)]
+    # a colour broadcast along an axis (size 1 there) keeps that axis whole
+    colour = colour[(..., *(b if n > 1 else slice(None) for b, n in zip(box, colour.shape[-2:])))]
+    region += (colour - region) * mask[(slice(None), *box)][:, None]
     return img
 
 
@@ -183,12 +203,18 @@ def _spec(n: np.ndarray, s: _Scene, power: float) -> np.ndarray:
     """Blinn-Phong highlight (B, H, W) with the camera along +z."""
     h = s.light[:, :, 0, 0] + np.array([0, 0, 1], dtype=F32)
     h /= np.linalg.norm(h, axis=1, keepdims=True)
-    return np.clip((n * h[:, :, None, None]).sum(axis=1), 0, 1) ** power
+    c = np.clip((n * h[:, :, None, None]).sum(axis=1), 0, 1)
+    c[c < 0.02] = 0  # (tiny) ** power would be subnormal: slow, and invisible anyway
+    return c**power
 
 
 def _gauss(un: np.ndarray, vn: np.ndarray, cu: float | np.ndarray, cv: float, su: float, sv: float):
-    """Gaussian bump exp(-((un-cu)/su)^2 - ((vn-cv)/sv)^2) in normalised head units."""
-    return np.exp(-(((un - cu) / su) ** 2) - ((vn - cv) / sv) ** 2)
+    """Gaussian bump exp(-((un-cu)/su)^2 - ((vn-cv)/sv)^2) in normalised head units.
+
+    The exponent is capped at 60 (a floor of 1e-26): float32 ``exp`` of larger ones gives
+    subnormal numbers, which make every later operation on them ~10x slower on x86."""
+    q = ((un - cu) / su) ** 2 + ((vn - cv) / sv) ** 2
+    return np.exp(-np.minimum(q, 60.0))
 
 
 @dataclass(frozen=True)
@@ -284,7 +310,7 @@ def _brows_nose_mouth(img: np.ndarray, s: _Scene, f: _Features, un: np.ndarray, 
 
 def _skin_texture(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     """Multiplicative skin texture (B, H, W) around 1: blotches and pores."""
-    pores = _blur(rng.standard_normal((n, size, size)).astype(F32), 0.6, 1)
+    pores = _blur(_noise(rng, (n, size, size)), 0.6, 1)
     return 1 + 0.05 * _lowfreq(rng, (n,), size, 6) + 0.06 * pores
 
 
@@ -351,7 +377,7 @@ def _clothes(rng: np.random.Generator, img: np.ndarray, s: _Scene) -> np.ndarray
     nx = np.clip((s.x - s.cx) / (3 * s.a), -1, 1)
     normal = np.stack(np.broadcast_arrays(nx, -0.3 + 0 * nx, np.sqrt(1 - nx**2)), axis=1)
     normal = normal / np.linalg.norm(normal, axis=1, keepdims=True)
-    weave = _blur(rng.standard_normal((n, size, size)).astype(F32), 0.7, 2)
+    weave = _blur(_noise(rng, (n, size, size)), 0.7, 2)
     tex = 1 + 0.12 * _lowfreq(rng, (n,), size, 5) + 0.08 * weave
     return _over(img, _lit(colour * tex[:, None], _shade(normal, s, 0.2), s), mask)
 
@@ -407,7 +433,7 @@ def _hair_colour(rng: np.random.Generator, s: _Scene, f: _Features, hs: _HairSha
     cyl = 0.6 * np.sqrt(np.clip(1 - (u / (1.4 * s.a)) ** 2, 0, 1))
     h = s.a * np.maximum(np.sqrt(np.clip(1 - rh2, 0, 1)), cyl)
     normal = _normals(h, s.px)
-    noise = rng.standard_normal((n, size, size)).astype(F32)
+    noise = _noise(rng, (n, size, size))
     streaks = _blur(_blur(noise, 0.35 * size / 16, 1), 0.5, 2)  # strands run down
     streaks = np.clip(0.5 + 1.2 * streaks / (streaks.std() + 1e-6) * 0.25, 0, 1)
     albedo = f.hair * (0.55 + 0.9 * streaks)[:, None]
@@ -498,8 +524,8 @@ def _camera(rng: np.random.Generator, img: np.ndarray, s: _Scene) -> np.ndarray:
     mix = _u(rng, 0.0, 0.7, n)[:, None]  # per-image focus: sharp .. slightly defocused
     img = np.clip(img * (1 - mix) + soft * mix, 0, 1) ** (1 / _GAMMA)
     sigma = _u(rng, 0.006, 0.03, n)[:, None]
-    luma = rng.standard_normal((n, 1, size, size)).astype(F32)
-    chroma = rng.standard_normal((n, 3, size, size)).astype(F32)
+    luma = _noise(rng, (n, 1, size, size))
+    chroma = _noise(rng, (n, 3, size, size))
     img = img + sigma * (0.8 * luma + 0.4 * chroma)
     out = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
     return out.transpose(0, 2, 3, 1)

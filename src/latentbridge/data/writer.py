@@ -75,7 +75,7 @@ def image_name(index: int) -> str:
 def save_images(folder: Path, start: int, images: np.ndarray) -> None:
     """Write uint8 images (B, H, W, 3) as ``folder/<image_name(start + i)>``."""
     for i, img in enumerate(images):
-        Image.fromarray(img).save(folder / image_name(start + i), compress_level=6)
+        Image.fromarray(img).save(folder / image_name(start + i), compress_level=1)
 
 
 def write_labels(folder: Path, labels: dict[str, np.ndarray]) -> None:

@@ -59,6 +59,8 @@ def test_bench_command_writes_a_complete_report(
         assert key in train
     assert len(train["step_s_all"]) == 2
     assert train["utilisation"]["vs_fp32_peak"] > 0
+    assert train["utilisation"]["matched_fp32"] > 0  # against bursts timed around each step
+    assert len(train["probe_flops_per_s"]) == 3  # before the first step and after each
     assert [t["batch"] for t in report["translate"]] == [1, 64]
     data = report["data"]
     for key in ("decode_images_per_s", "batch_images_per_s", "consumed_images_per_s"):

@@ -131,3 +131,17 @@ def test_random_pair_is_a_function_of_seed_and_step() -> None:
     assert len(seen) > 3
     assert step_pairs(doms, "random", seed=1, step=7) == step_pairs(doms, "random", seed=1, step=7)
     assert len(step_pairs(doms, "all", seed=0, step=0)) == 12
+
+
+def test_fast_upsample_matches_interpolate_forward_and_backward() -> None:
+    """``blocks.upsample2x`` is nearest x2 up-sampling, values and gradients exactly."""
+    from torch.nn import functional as F
+
+    from latentbridge.nn.blocks import upsample2x
+
+    x = torch.randn(2, 3, 5, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.equal(upsample2x(x), F.interpolate(x, scale_factor=2, mode="nearest"))
+    g = torch.randn(2, 3, 10, 14, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(upsample2x(x), x, g)
+    (ref,) = torch.autograd.grad(F.interpolate(x, scale_factor=2, mode="nearest"), x, g)
+    assert torch.allclose(ours, ref)

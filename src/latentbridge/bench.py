@@ -5,6 +5,8 @@ In one process it measures
 2. for one preset and image size: training pairs/s (median over timed steps after warm-up),
    FLOPs per step (:class:`torch.utils.flop_counter.FlopCounterMode` over one full step, both
    phases, forward and backward), achieved FLOP/s and the utilisation = achieved / measured peak;
+   and, because a shared machine's speed drifts, the median utilisation of each step against a
+   short fp32 matmul burst timed next to it (``utilisation.matched_fp32``);
 3. translation images/s at batch 1 (latency) and batch 64, with their utilisation;
 4. data loading: decoding the folder (images/s), assembling cached batches (images/s), what a
    training step consumes (images/s), and the share of the training wall time spent computing
@@ -45,6 +47,7 @@ TRANSLATE_BATCHES = (1, 64)  # the issue's latency and throughput batch sizes
 PEAK_SIDES = (1024, 2048)  # square matmul sides tried for the peak; the best rate counts
 PEAK_SECONDS = 0.4  # minimum duration of one timed burst of matmuls
 PEAK_TRIALS = 3  # bursts per (dtype, side); the fastest burst is the peak
+PROBE_SIDE, PROBE_SECONDS = 1024, 0.1  # the fp32 matmul burst timed around every training step
 
 
 @dataclass
@@ -64,6 +67,7 @@ class BenchOptions:
     peak: bool = True  # measure the matmul peak
     peak_sides: tuple[int, ...] = PEAK_SIDES  # matmul sides tried for the peak
     peak_seconds: float = PEAK_SECONDS  # duration of one timed burst
+    probe: bool = True  # time an fp32 matmul burst around every training step (drift-matched)
 
 
 # --- timing helpers ------------------------------------------------------------------------------
@@ -91,6 +95,7 @@ def matmul_peak(
     dtype: torch.dtype,
     sides: tuple[int, ...] = PEAK_SIDES,
     seconds: float = PEAK_SECONDS,
+    trials: int = PEAK_TRIALS,
 ) -> float:
     """The best measured FLOP/s of a square matmul (2 n^3 FLOPs) over ``sides`` and bursts.
 
@@ -104,7 +109,7 @@ def matmul_peak(
         for _ in range(2):  # warm-up: library dispatch, clocks, caches
             torch.mm(a, b)
         _sync(device)
-        for _ in range(PEAK_TRIALS):
+        for _ in range(trials):
             reps, t0 = 0, time.perf_counter()
             while True:
                 torch.mm(a, b)
@@ -115,6 +120,15 @@ def matmul_peak(
                         break
             best = max(best, 2 * n**3 * reps / (time.perf_counter() - t0))
     return best
+
+
+def probe_rate(device: torch.device) -> float:
+    """FLOP/s of one short fp32 matmul burst: the machine's speed at this moment.
+
+    A shared or thermally throttled machine drifts by tens of percent from minute to minute; the
+    peak above is its best moment. Timing a burst next to every training step gives each step a
+    denominator measured under the same conditions (``utilisation.matched_fp32``)."""
+    return matmul_peak(device, torch.float32, (PROBE_SIDE,), PROBE_SECONDS, trials=1)
 
 
 def measure_peaks(
@@ -211,6 +225,7 @@ def measure_training(trainer: Any, opts: BenchOptions) -> dict[str, Any]:
     for _ in range(opts.warmup):
         one()
     steps, waits = [], []
+    probes = [probe_rate(device)] if opts.probe else []
     for _ in range(opts.steps):
         _sync(device)
         t0 = time.perf_counter()
@@ -222,10 +237,17 @@ def measure_training(trainer: Any, opts: BenchOptions) -> dict[str, Any]:
         step += 1
         waits.append(t1 - t0)
         steps.append(time.perf_counter() - t0)
+        if opts.probe:
+            probes.append(probe_rate(device))
     batches.close()  # type: ignore[attr-defined]
     seconds = statistics.median(steps)
     batch = trainer.cfg.train.batch_size
+    matched = {}
+    if probes:  # each step against the faster of the bursts just before and just after it
+        rates = [flops / s / max(a, b) for s, a, b in zip(steps, probes, probes[1:], strict=False)]
+        matched = {"matched_fp32": statistics.median(rates), "probe_flops_per_s": probes}
     return {
+        "drift": matched,
         "step_s": seconds,
         "step_s_all": steps,
         "pairs_per_s": batch / seconds,
@@ -326,6 +348,10 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     data["consumed_images_per_s"] = train["images_per_s"]
     data["compute_fraction"] = train.pop("compute_fraction")
     train["utilisation"] = _utilisation(train["flops_per_s"], peaks, precision)
+    drift = train.pop("drift")
+    if drift:
+        train["utilisation"]["matched_fp32"] = drift["matched_fp32"]
+        train["probe_flops_per_s"] = drift["probe_flops_per_s"]
     for t in translate:
         t["utilisation"] = _utilisation(t["flops_per_s"], peaks, precision)
     return {
@@ -418,6 +444,15 @@ def format_report(r: dict[str, Any]) -> str:
         ("train FLOPs/step", _si(t["flops_per_step"], "FLOP")),
         ("train achieved", f"{_si(t['flops_per_s'], 'FLOP/s')} = {_pct(t['utilisation'])}"),
     ]
+    if "matched_fp32" in t["utilisation"]:
+        probes = t["probe_flops_per_s"]
+        rows.append(
+            (
+                "train vs drift",
+                f"{t['utilisation']['matched_fp32']:.0%} of the fp32 rate timed around each step "
+                f"(median; bursts {_si(min(probes), '')}-{_si(max(probes), 'FLOP/s')})",
+            )
+        )
     for tr in r["translate"]:
         rows.append(
             (
@@ -475,7 +510,11 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
     add_set_argument(p, "override a config key, e.g. model.width=64 (repeatable)")
-    p.add_argument("--no-peak", action="store_true", help="skip the matmul peak measurement")
+    p.add_argument(
+        "--no-peak",
+        action="store_true",
+        help="skip the matmul peak and the bursts timed around steps",
+    )
     p.add_argument("--json", type=Path, help="also write the report to this JSON file")
     p.set_defaults(func=cmd_bench)
 
@@ -496,6 +535,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         overrides=C.parse_set(args.set),
         peak=not args.no_peak,
+        probe=not args.no_peak,
         peak_sides=getattr(args, "peak_sides", PEAK_SIDES),
         peak_seconds=getattr(args, "peak_seconds", PEAK_SECONDS),
     )

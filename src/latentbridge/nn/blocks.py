@@ -7,6 +7,8 @@ case: one network told the domain by a flag).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -140,8 +142,35 @@ class UpBlock(nn.Module):
 
     def forward(self, x: Tensor, d: int) -> Tensor:
         if self.mode != "transpose":
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = upsample2x(x)
         return F.relu(self.norm(self.conv(x), d), inplace=True)
+
+
+class _Upsample2x(torch.autograd.Function):
+    """Nearest-neighbour x2 up-sampling: forward by a broadcast copy, backward by ATen's kernel.
+
+    On the CPU, ``F.interpolate(mode="nearest")`` forward is 2x slower than the copy (it computes
+    a source index per output element), and the copy's own autograd backward (a sum over the
+    broadcast axes) is 3-6x slower than ``upsample_nearest2d_backward``; this keeps the fast half
+    of each (docs/PERFORMANCE.md, section 5)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        b, c, h, w = x.shape
+        ctx.in_size = (b, c, h, w)
+        return x[:, :, :, None, :, None].expand(b, c, h, 2, w, 2).reshape(b, c, 2 * h, 2 * w)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        b, c, h, w = ctx.in_size
+        return torch.ops.aten.upsample_nearest2d_backward(
+            grad.contiguous(), [2 * h, 2 * w], [b, c, h, w], 2.0, 2.0
+        )
+
+
+def upsample2x(x: Tensor) -> Tensor:
+    """``F.interpolate(x, scale_factor=2, mode="nearest")`` for (B, C, H, W), faster on the CPU."""
+    return _Upsample2x.apply(x)  # type: ignore[no-any-return]
 
 
 class ToImage(nn.Module):
@@ -152,7 +181,10 @@ class ToImage(nn.Module):
         self.conv = nn.Conv2d(cin, channels, kernel, 1, kernel // 2)
 
     def forward(self, x: Tensor, d: int) -> Tensor:
-        return torch.tanh(self.conv(x))
+        # With 3 output channels oneDNN's NCHW kernels are slow: on channels-last input this
+        # conv is 1.6-2.9x faster, forward + backward, conversion included (PERFORMANCE.md s. 5).
+        y = self.conv(x.contiguous(memory_format=torch.channels_last))
+        return torch.tanh(y).contiguous()
 
 
 class ToVector(nn.Module):

@@ -81,7 +81,12 @@ def _phase(
     name: str, objective: torch.nn.Module, params: list, cfg: C.Config, lr: float, scale: bool
 ) -> Phase:
     t = cfg.train
-    opt = torch.optim.Adam(params, lr=lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay)
+    # The fused kernel (one pass over all parameters) is ~4x faster than the per-tensor loop on
+    # the CPU and exists on CUDA too; other devices keep the default implementation.
+    fused = all(p.device.type in ("cpu", "cuda") for p in params) or None
+    opt = torch.optim.Adam(
+        params, lr=lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay, fused=fused
+    )
     scaler = torch.amp.GradScaler("cuda") if scale else None
     return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler)
 

@@ -147,3 +147,18 @@ def test_cli(tmp_path: Path, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["data", "faces", "--help"])
     assert "example:" in capsys.readouterr().out
+
+
+def test_painting_only_the_covered_box_equals_painting_everything() -> None:
+    """``faces_photo._over`` restricts work to the coverage's bounding box; same result."""
+    from latentbridge.data.faces_photo import _over
+
+    rng = np.random.default_rng(0)
+    img = rng.random((3, 3, 16, 16)).astype(np.float32)
+    colour = rng.random((3, 3, 16, 1)).astype(np.float32)  # broadcast along one axis
+    mask = np.zeros((3, 16, 16), np.float32)
+    mask[0, 4:7, 2:9] = 0.5
+    mask[2, 10:12, 5:6] = 1.0
+    want = img + (colour - img) * mask[:, None]
+    assert np.allclose(_over(img.copy(), colour, mask), want)
+    assert np.array_equal(_over(img.copy(), colour, np.zeros_like(mask)), img)

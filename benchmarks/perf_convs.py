@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/perf_convs.py --size 64 [--method baseline] [
 Hooks each ``nn.Conv2d`` of a Trainer's model during one step to collect the shapes it sees, then
 rebuilds every shape as a lone layer and times forward + backward (median of 7, fp32) with NCHW
 input, channels-last input, and NCHW input converted to channels-last and back around the conv
-(what a per-layer switch costs). Prints a markdown table and the per-step totals.
+(what a per-layer switch costs), and the same work as the im2col GEMMs run by ``torch.mm`` (how
+fast these matrix shapes can go at all). Prints a markdown table and the per-step totals.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from latentbridge import methods
-from latentbridge.bench import write_dataset
+from latentbridge.bench import matmul_peak, write_dataset
 from latentbridge.train.loop import Trainer
 
 
@@ -46,6 +47,24 @@ def _time_layer(conv: nn.Conv2d, x: torch.Tensor) -> list[float]:
         _median_ms(lambda: conv(xcl).sum().backward()),
         _median_ms(lambda: conv(x.contiguous(memory_format=cl)).contiguous().sum().backward()),
     ]
+
+
+def _gemm_ms(m: int, k: int, n: int, grad_in: bool) -> float:
+    """Forward + backward ms of the convolution's im2col GEMMs run as plain ``torch.mm``:
+    (M, K) @ (K, N) forward, the weight gradient (K, M) @ (M, N) and, when the input needs a
+    gradient, (M, N) @ (N, K). The unfold/fold copies are left out, so this is a lower bound of
+    an im2col convolution and tells how fast these matrix shapes can run at all."""
+    a, w, g = torch.randn(m, k), torch.randn(k, n), torch.randn(m, n)
+    at = a.t().contiguous()
+    wt = w.t().contiguous()
+
+    def run() -> None:
+        torch.mm(a, w)
+        torch.mm(at, g)
+        if grad_in:
+            torch.mm(g, wt)
+
+    return _median_ms(run)
 
 
 def main() -> None:
@@ -75,25 +94,38 @@ def main() -> None:
         f"{args.method} {args.size}px batch {args.batch_size} fp32, {torch.get_num_threads()} threads"
     )
     print(
-        "| input | out | k | stride | calls/step | GFLOP/s NCHW | NCHW ms | channels-last ms | CL + conversions ms |"
+        "| input | out | k | stride | calls/step | GFLOP/s NCHW | NCHW ms | channels-last ms "
+        "| CL + conversions ms | same GEMMs as mm ms | GEMM GFLOP/s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    totals = [0.0, 0.0, 0.0]
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    totals = [0.0, 0.0, 0.0, 0.0]
+    total_flops = 0
     for (shape, cout, k, stride, pad, grad_in), calls in sorted(seen.items()):
         conv = nn.Conv2d(shape[1], cout, k, stride, pad)
         x = torch.randn(shape, requires_grad=grad_in)
         ms = _time_layer(conv, x)
         out = conv(x)
         flops = 2 * out.numel() * shape[1] * k[0] * k[1] * (3 if grad_in else 2)
-        for i in range(3):
+        gemm_m = out.shape[0] * out.shape[2] * out.shape[3]
+        ms.append(_gemm_ms(gemm_m, shape[1] * k[0] * k[1], cout, grad_in))
+        for i in range(4):
             totals[i] += ms[i] * calls
+        total_flops += flops * calls
         print(
             f"| {'x'.join(map(str, shape))} | {cout} | {k[0]}x{k[1]} | {stride[0]} | {calls} | "
-            f"{flops / ms[0] / 1e6:.0f} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[2]:.2f} |"
+            f"{flops / ms[0] / 1e6:.0f} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[2]:.2f} | {ms[3]:.2f} "
+            f"| {flops / ms[3] / 1e6:.0f} |"
         )
     print(
         f"\nper step, convolutions alone: NCHW {totals[0]:.0f} ms, channels-last {totals[1]:.0f} ms,"
-        f" per-layer conversion {totals[2]:.0f} ms"
+        f" per-layer conversion {totals[2]:.0f} ms; their GEMMs as torch.mm {totals[3]:.0f} ms"
+    )
+    peak = matmul_peak(torch.device("cpu"), torch.float32)
+    print(
+        f"fp32 matmul peak at {torch.get_num_threads()} threads: {peak / 1e9:.0f} GFLOP/s; the"
+        f" step's convolutions reach {total_flops / totals[0] * 1e3 / peak:.0%} of it (NCHW),"
+        f" {total_flops / totals[1] * 1e3 / peak:.0%} (channels-last), and their GEMMs as torch.mm"
+        f" {total_flops / totals[3] * 1e3 / peak:.0%}"
     )
 
 

@@ -64,6 +64,7 @@ class LossConfig:
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
     gan_type: GanType = "lsgan"
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
+    moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
     semantic_type: DistanceType = "l1"
@@ -72,7 +73,11 @@ class LossConfig:
     teacher_net: str = ""  # a TorchScript file or "package.module:attribute"
     color: float = 0.0  # low-frequency colour consistency between x and x_ab
     color_size: int = 4  # side of the colour grid the colour term compares
-    ramp_steps: int = 0  # alignment terms (latent_adv, semantic, teacher) ramp from 0 over N steps
+    palette: float = 0.0  # x and x_ab have the same colours, wherever they are (sliced Wasserstein)
+    palette_size: int = 8  # the palette term compares this many x this many pooled pixels
+    edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)
+    edge_scale: int = 2  # the edge term compares images average-pooled by this factor
+    ramp_steps: int = 0  # latent_adv, moments, semantic, teacher ramp from 0 over N steps
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,57 @@ def kl_unit_gaussian(mu: Tensor) -> Tensor:
     return mu.pow(2).mean()
 
 
+def moment_distance(za: Tensor, zb: Tensor) -> Tensor:
+    """Latent moment matching: ``mean |mean_a - mean_b| + mean |std_a - std_b|`` of every latent
+    coordinate over the batch (a diagonal form of Deep CORAL, Sun & Saenko 2016). Zero when the
+    two batches of codes have the same per-coordinate mean and spread; unlike a latent
+    discriminator it has no adversary to balance."""
+    a, b = za.float().flatten(1), zb.float().flatten(1)
+    return F.l1_loss(a.mean(0), b.mean(0)) + F.l1_loss(a.std(0), b.std(0))
+
+
 def low_frequency_color(x: Tensor, y: Tensor, grid: int) -> Tensor:
     """Colour consistency on a coarse grid: ``mean |pool(x) - pool(y)|`` with both images
     average-pooled to ``grid x grid``. Only the low frequencies (skin, hair, background colour)
     are compared, so the shapes are free to change (a prior common in face -> cartoon tools)."""
     return F.l1_loss(F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid))
+
+
+# Colour directions the palette term projects pixels on: R, G, B, luminance and two opponent axes.
+_PALETTE_AXES = torch.tensor(
+    [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1, 1, 1], [1, -1, 0], [1, 1, -2]]
+)
+
+
+def palette(x: Tensor, y: Tensor, grid: int) -> Tensor:
+    """Colour-distribution consistency, free of where the colours are: both images average-pooled
+    to ``grid x grid``, their pixels projected on a few colour axes, and each projection's sorted
+    values compared (a sliced 1-D Wasserstein distance per image). A face's skin and hair colours
+    must stay present in the translation wherever its shapes put them."""
+    axes = F.normalize(_PALETTE_AXES, dim=1).to(x.device)
+    px = F.adaptive_avg_pool2d(x.float(), grid).flatten(2).transpose(1, 2) @ axes.t()
+    py = F.adaptive_avg_pool2d(y.float(), grid).flatten(2).transpose(1, 2) @ axes.t()
+    return F.l1_loss(px.sort(dim=1).values, py.sort(dim=1).values)
+
+
+def edge_map(x: Tensor, scale: int) -> Tensor:
+    """Where the image changes, free of colour and polarity: the luminance (channel mean),
+    average-pooled by ``scale`` (so pixel noise and fine texture drop out), its finite-difference
+    gradient magnitude, divided by the image's mean magnitude. Shape (B, 1, H', W')."""
+    lum = x.float().mean(dim=1, keepdim=True)
+    if scale > 1:
+        lum = F.avg_pool2d(lum, scale)
+    gx = F.pad(lum[..., :, 1:] - lum[..., :, :-1], (0, 1, 0, 0))
+    gy = F.pad(lum[..., 1:, :] - lum[..., :-1, :], (0, 0, 0, 1))
+    mag = (gx.square() + gy.square() + 1e-6).sqrt()
+    return mag / mag.mean(dim=(1, 2, 3), keepdim=True)
+
+
+def edge_consistency(x: Tensor, y: Tensor, scale: int) -> Tensor:
+    """Structure consistency: ``mean |edge_map(x) - edge_map(y)|``. Dark-on-light and
+    light-on-dark strokes give the same map, and colours are free to change, so a digit's stroke
+    or a face's outline must stay where it was while its rendering changes."""
+    return F.l1_loss(edge_map(x, scale), edge_map(y, scale))
 
 
 def relational_agreement(z: Tensor, t: Tensor) -> Tensor:

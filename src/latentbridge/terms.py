@@ -62,6 +62,14 @@ def latent_adv(f: Forward, c: Context) -> dict[str, Tensor]:
     return {f"latent_adv/{a}": losses.domain_confusion(c.d_latent(f.z(a))) for a in c.domains}
 
 
+def moments(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"moments/{a}|{b}": losses.moment_distance(f.mu(a), f.mu(b))
+        for i, a in enumerate(c.domains)
+        for b in c.domains[i + 1 :]
+    }
+
+
 def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"cycle/{a}->{b}": losses.reconstruction(f.x_aba(a, b), f.x[a], c.cfg.recon_type)
@@ -90,6 +98,20 @@ def teacher(f: Forward, c: Context) -> dict[str, Tensor]:
 def color(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"color/{a}->{b}": losses.low_frequency_color(f.x[a], f.x_ab(a, b), c.cfg.color_size)
+        for a, b in c.pairs
+    }
+
+
+def palette(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"palette/{a}->{b}": losses.palette(f.x[a], f.x_ab(a, b), c.cfg.palette_size)
+        for a, b in c.pairs
+    }
+
+
+def edge(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"edge/{a}->{b}": losses.edge_consistency(f.x[a], f.x_ab(a, b), c.cfg.edge_scale)
         for a, b in c.pairs
     }
 
@@ -125,15 +147,23 @@ GEN_TERMS: dict[str, Term] = {
     "gan": gan,
     "gan_recon": gan_recon,
     "latent_adv": latent_adv,
+    "moments": moments,
     "cycle": cycle,
     "semantic": semantic,
     "kl": kl,
     "teacher": teacher,
     "color": color,
+    "edge": edge,
+    "palette": palette,
 }
 DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
 AUTOENCODER_TERMS = ("recon", "kl")  # the only terms of the warm-up phase
-RAMPED_TERMS = ("latent_adv", "semantic", "teacher")  # alignment terms that loss.ramp_steps ramps
+RAMPED_TERMS = (
+    "latent_adv",
+    "moments",
+    "semantic",
+    "teacher",
+)  # alignment terms that loss.ramp_steps ramps
 
 
 def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:

@@ -1,0 +1,61 @@
+"""The loss formulas on small cases with known answers."""
+
+from __future__ import annotations
+
+import torch
+
+from latentbridge import losses
+
+
+def _stroke(shift: int = 0) -> torch.Tensor:
+    """A bright vertical bar on black, (1, 3, 16, 16) in [-1, 1]."""
+    x = -torch.ones(1, 3, 16, 16)
+    x[..., 2:14, 6 + shift : 9 + shift] = 1.0
+    return x
+
+
+def test_edge_consistency_ignores_colour_and_polarity_but_not_position() -> None:
+    x = _stroke()
+    inverted = -x  # dark stroke on white
+    tinted = x.clone()
+    tinted[:, 0] = tinted[:, 0] * 0.5 + 0.3  # another colour, same shape
+    moved = _stroke(shift=4)
+    assert losses.edge_consistency(x, x, 2).item() < 1e-6
+    assert losses.edge_consistency(x, inverted, 2).item() < 1e-6
+    assert losses.edge_consistency(x, tinted, 2).item() < 1e-2
+    assert losses.edge_consistency(x, moved, 2).item() > 0.5
+
+
+def test_edge_map_pools_away_pixel_noise() -> None:
+    torch.manual_seed(0)
+    x = _stroke()
+    noisy = x + 0.3 * torch.randn_like(x)
+    assert losses.edge_consistency(x, noisy, 4) < losses.edge_consistency(x, noisy, 1)
+
+
+def test_low_frequency_color_sees_colour_not_shape() -> None:
+    x = torch.zeros(1, 3, 16, 16)
+    x[..., :8, :] = 1.0  # top half white
+    swapped = x.flip(3)  # left-right mirror: the same 4x4 grid of means
+    assert losses.low_frequency_color(x, swapped, 4).item() < 1e-6
+    assert abs(losses.low_frequency_color(x, -x, 4).item() - 1.0) < 1e-6
+
+
+def test_palette_ignores_where_colours_are_but_not_which() -> None:
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    shuffled = x.flatten(2)[..., torch.randperm(256)].view_as(x)  # same pixels, other places
+    recoloured = x.clone()
+    recoloured[:, 0] += 0.5  # redder
+    assert losses.palette(x, x, 16).item() < 1e-6
+    assert losses.palette(x, shuffled, 16).item() < 1e-6
+    assert losses.palette(x, recoloured, 16).item() > 0.05
+
+
+def test_moment_distance_is_zero_for_same_statistics_and_sees_shift_and_scale() -> None:
+    torch.manual_seed(0)
+    z = torch.randn(64, 8, 2, 2)
+    permuted = z[torch.randperm(64)]  # the same codes in another order
+    assert losses.moment_distance(z, permuted).item() < 1e-6
+    assert abs(losses.moment_distance(z, z + 1).item() - 1.0) < 1e-5
+    assert losses.moment_distance(z, 3 * z).item() > 1.5

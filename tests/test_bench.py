@@ -79,3 +79,28 @@ def test_bad_options_are_user_errors(flag: str, value: str) -> None:
     args = _parser().parse_args(["bench", "--device", "cpu", "--no-peak", flag, value])
     with pytest.raises(UserError):
         bench.cmd_bench(args)
+
+
+def test_bench_under_torchrun_reports_the_machine_once(tmp_path: Path) -> None:
+    """Two gloo ranks: one report (rank 0's), global FLOPs per step = one process's."""
+    import os
+    import subprocess
+    import sys
+
+    common = ["bench", "--size", "16", "--batch-size", "4", "--device", "cpu", "--steps", "1"]
+    common += ["--warmup", "0", "--translate-reps", "1", "--no-peak", *_tiny_set()]
+    single = tmp_path / "one.json"
+    assert bench.cmd_bench(_parser().parse_args([*common, "--json", str(single)])) == 0
+    two = tmp_path / "two.json"
+    launcher = ["-m", "torch.distributed.run", "--standalone", "--nnodes", "1"]
+    cmd = [sys.executable, *launcher, "--nproc_per_node", "2", "-m", "latentbridge"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [*cmd, *common, "--json", str(two)], env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("train pairs/s") == 1  # rank 0 speaks for the machine
+    one, both = json.loads(single.read_text()), json.loads(two.read_text())
+    assert one["config"]["ranks"] == 1 and both["config"]["ranks"] == 2
+    flops_one, flops_two = one["train"]["flops_per_step"], both["train"]["flops_per_step"]
+    assert abs(flops_two - flops_one) / flops_one < 0.02  # two halves of the batch = the whole

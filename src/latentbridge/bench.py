@@ -15,6 +15,11 @@ In one process it measures
 
 The dataset is a temporary folder of random PNGs (two domains) at the chosen size, written by the
 bench itself. Numbers are measured, never estimated; a timing is a median over repetitions.
+
+Under ``torchrun`` (data-parallel training, e.g. one single-threaded rank per CPU core) every rank
+runs all of the above at the same time and the report is the machine's: peaks, FLOPs and FLOP/s
+are summed over ranks (each rank's peak is timed while the other ranks time theirs), training
+steps are global steps, and rank 0 prints and writes the JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import sys
@@ -354,7 +360,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         train["probe_flops_per_s"] = drift["probe_flops_per_s"]
     for t in translate:
         t["utilisation"] = _utilisation(t["flops_per_s"], peaks, precision)
-    return {
+    report = {
         "machine": machine_info(device),
         "config": {
             "method": cfg.method,
@@ -365,6 +371,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
             "steps": opts.steps,
             "warmup": opts.warmup,
             "overrides": opts.overrides,
+            "ranks": 1,
         },
         "peak_flops_per_s": peaks,
         "train": train,
@@ -373,6 +380,42 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         "setup_s": setup_s,
         "peak_memory_mb": peak_memory_mb(device),
     }
+    return combine_ranks(report)
+
+
+def combine_ranks(report: dict[str, Any]) -> dict[str, Any]:
+    """The machine's report from every rank's own (a no-op outside ``torch.distributed``).
+
+    Sums over ranks: peaks, FLOPs per step and FLOP/s of training and translation, translation
+    images/s; the slowest rank's step time; the mean drift-matched utilisation. Utilisation is
+    then recomputed from the sums, so it is machine FLOP/s against the machine's summed peak.
+    """
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return report
+    world = dist.get_world_size()
+
+    def reduce(values: list[float], op: Any = dist.ReduceOp.SUM) -> list[float]:
+        t = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(t, op=op)
+        return t.tolist()
+
+    peaks = report["peak_flops_per_s"]
+    report["peak_flops_per_s"] = dict(zip(peaks, reduce(list(peaks.values())), strict=True))
+    t = report["train"]
+    t["flops_per_step"], t["flops_per_s"] = reduce([t["flops_per_step"], t["flops_per_s"]])
+    (t["step_s"],) = reduce([t["step_s"]], dist.ReduceOp.MAX)
+    matched = t["utilisation"].get("matched_fp32")
+    precision = report["config"]["precision"]
+    t["utilisation"] = _utilisation(t["flops_per_s"], report["peak_flops_per_s"], precision)
+    if matched is not None:
+        t["utilisation"]["matched_fp32"] = reduce([matched])[0] / world
+    for tr in report["translate"]:
+        tr["flops_per_s"], tr["images_per_s"] = reduce([tr["flops_per_s"], tr["images_per_s"]])
+        tr["utilisation"] = _utilisation(tr["flops_per_s"], report["peak_flops_per_s"], precision)
+    report["config"]["ranks"] = world
+    return report
 
 
 def machine_info(device: torch.device) -> dict[str, Any]:
@@ -433,7 +476,8 @@ def format_report(r: dict[str, Any]) -> str:
         (
             "run",
             f"{c['method']} {c['size']}px batch {c['batch_size']} {c['precision']}, "
-            f"{c['steps']} timed steps after {c['warmup']}",
+            f"{c['steps']} timed steps after {c['warmup']}"
+            + (f", {c['ranks']} data-parallel ranks (machine totals)" if c["ranks"] > 1 else ""),
         ),
     ]
     for dtype, flops in r["peak_flops_per_s"].items():
@@ -540,6 +584,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         peak_seconds=getattr(args, "peak_seconds", PEAK_SECONDS),
     )
     report = run_bench(opts)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun rank 0 speaks for the machine
+        return 0
     print(format_report(report))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

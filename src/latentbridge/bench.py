@@ -380,7 +380,10 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         "setup_s": setup_s,
         "peak_memory_mb": peak_memory_mb(device),
     }
-    return combine_ranks(report)
+    report = combine_ranks(report)
+    distributed.barrier(trainer.dist)  # no rank leaves while another still talks to it
+    distributed.teardown(trainer.dist)
+    return report
 
 
 def combine_ranks(report: dict[str, Any]) -> dict[str, Any]:

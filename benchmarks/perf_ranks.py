@@ -63,7 +63,8 @@ def main() -> None:
     for size in args.sizes.split(","):
         for method in args.methods.split(","):
             name = f"{method}{size}"
-            one, many = out / f"1x2_{name}.json", out / f"2x1_{name}.json"
+            n = args.ranks  # files: 1xN_<run>.json (one process), Nx1_<run>.json (N ranks)
+            one, many = out / f"1x{n}_{name}.json", out / f"{n}x1_{name}.json"
             if args.existing is None:
                 common = ["--method", method, "--size", size, "--batch-size", str(args.batch_size)]
                 common += ["--precision", args.precision, "--steps", str(args.steps)]

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from latentbridge import methods, terms
+from latentbridge.errors import UserError
 from latentbridge.model import Model
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import step_pairs
@@ -145,3 +146,24 @@ def test_fast_upsample_matches_interpolate_forward_and_backward() -> None:
     (ours,) = torch.autograd.grad(upsample2x(x), x, g)
     (ref,) = torch.autograd.grad(F.interpolate(x, scale_factor=2, mode="nearest"), x, g)
     assert torch.allclose(ours, ref)
+
+
+def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
+    cfg = methods.resolve(
+        "baseline", overrides=tiny(loss__edge=1.0, loss__palette=1.0, loss__moments=1.0)
+    )
+    model = Model(cfg, ["A", "B"])
+    x = {d: torch.rand(4, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, [("A", "B"), ("B", "A")], weights)
+    for key in ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B"):
+        assert key in named and torch.isfinite(named[key])
+    loss.backward()
+    assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
+
+
+def test_bad_prior_sizes_are_user_errors() -> None:
+    for key in ("loss.edge_scale", "loss.palette_size", "loss.color_size"):
+        cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
+        with pytest.raises(UserError, match=key):
+            Model(cfg, ["A", "B"])

@@ -158,12 +158,8 @@ GEN_TERMS: dict[str, Term] = {
 }
 DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
 AUTOENCODER_TERMS = ("recon", "kl")  # the only terms of the warm-up phase
-RAMPED_TERMS = (
-    "latent_adv",
-    "moments",
-    "semantic",
-    "teacher",
-)  # alignment terms that loss.ramp_steps ramps
+# the alignment terms that loss.ramp_steps ramps
+RAMPED_TERMS = ("latent_adv", "moments", "semantic", "teacher")
 
 
 def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:

@@ -11,8 +11,10 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from latentbridge import bench
+from latentbridge import config as C
 from latentbridge.errors import UserError
 from tests.conftest import TINY
 
@@ -104,3 +106,30 @@ def test_bench_under_torchrun_reports_the_machine_once(tmp_path: Path) -> None:
     assert one["config"]["ranks"] == 1 and both["config"]["ranks"] == 2
     flops_one, flops_two = one["train"]["flops_per_step"], both["train"]["flops_per_step"]
     assert abs(flops_two - flops_one) / flops_one < 0.02  # two halves of the batch = the whole
+
+
+def test_config_file_sets_the_run_and_options_override_it(tmp_path: Path) -> None:
+    config = tmp_path / "gpu.yaml"
+    config.write_text(
+        "method: unit\ndata:\n  size: 48\nmodel:\n  width: 8\ntrain:\n  batch_size: 3\n"
+    )
+    args = _parser().parse_args(["bench", "--config", str(config)])
+    assert args.config == config and args.method is None and args.size is None
+    file = C.load_yaml(config)
+    cfg = bench._config(bench.BenchOptions(file=file))
+    assert (cfg.method, cfg.data.size, cfg.model.width, cfg.train.batch_size) == ("unit", 48, 8, 3)
+    cfg = bench._config(bench.BenchOptions(file=file, method="cogan", size=32, batch_size=5))
+    assert (cfg.method, cfg.data.size, cfg.model.width, cfg.train.batch_size) == ("cogan", 32, 8, 5)
+    assert bench._config(bench.BenchOptions()).method == "baseline"  # no file, no --method
+
+
+def test_peak_matrix_sides_follow_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(
+        bench, "matmul_peak", lambda dev, dt, sides, secs: seen.append(sides) or 1.0
+    )
+    monkeypatch.setattr(bench, "bf16_supported", lambda dev: False)
+    bench.measure_peaks(torch.device("cpu"))
+    bench.measure_peaks(torch.device("cuda"))  # nothing runs there: the product is patched out
+    bench.measure_peaks(torch.device("cpu"), (64,))
+    assert seen == [bench.PEAK_SIDES, bench.GPU_PEAK_SIDES, (64,)]

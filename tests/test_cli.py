@@ -219,3 +219,25 @@ def test_python_api_two_lines(two_domains: Path, tmp_path: Path) -> None:
     pipe = latentbridge.load(tmp_path / "run" / "checkpoints" / "last.pt", device="cpu")
     y = pipe.translate(torch.zeros(2, 3, 16, 16), "B", "A")
     assert y.shape == (2, 3, 16, 16)
+
+
+def test_commands_start_without_the_face_renderer() -> None:
+    """Only ``data faces`` renders cartoons: training, evaluation and the bench must start on a
+    machine without DiceBear and resvg (e.g. a GPU image with its own Python packages)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in ('dicebear', 'resvg_py'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from latentbridge.cli import build_parser\n"
+        "args = build_parser().parse_args(['bench', '--size', '16'])\n"
+        "print(args.func.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "cmd_bench"

@@ -50,7 +50,9 @@ from latentbridge.train.loop import bf16_supported, resolve_precision
 DOMAINS = ("A", "B")
 IMAGES_PER_DOMAIN = 128  # enough for several distinct batches of 64 without a long decode
 TRANSLATE_BATCHES = (1, 64)  # the issue's latency and throughput batch sizes
-PEAK_SIDES = (1024, 2048)  # square matmul sides tried for the peak; the best rate counts
+PEAK_SIDES = (1024, 2048)  # square matmul sides tried for the peak on a CPU; the best rate counts
+# A GPU needs larger products to fill its matrix units: 2048^2 runs far below an H100's peak.
+GPU_PEAK_SIDES = (4096, 8192)
 PEAK_SECONDS = 0.4  # minimum duration of one timed burst of matmuls
 PEAK_TRIALS = 3  # bursts per (dtype, side); the fastest burst is the peak
 PROBE_SIDE, PROBE_SECONDS = 1024, 0.1  # the fp32 matmul burst timed around every training step
@@ -60,8 +62,8 @@ PROBE_SIDE, PROBE_SECONDS = 1024, 0.1  # the fp32 matmul burst timed around ever
 class BenchOptions:
     """What to measure. ``precision=None`` keeps the preset's ``train.precision``."""
 
-    method: str = "baseline"
-    size: int = 32
+    method: str | None = None  # None: the config file's ``method:``, else ``baseline``
+    size: int | None = None  # None: the config file's ``data.size``, else the default (32)
     batch_size: int | None = None  # None: the preset's train.batch_size
     device: str = "auto"
     precision: str | None = None
@@ -70,8 +72,9 @@ class BenchOptions:
     translate_reps: int = 10  # timed translation calls per batch size
     threads: int | None = None  # torch intra-op threads (None: leave torch's default)
     overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
+    file: dict[str, Any] | None = None  # a YAML config (--config), below the options above
     peak: bool = True  # measure the matmul peak
-    peak_sides: tuple[int, ...] = PEAK_SIDES  # matmul sides tried for the peak
+    peak_sides: tuple[int, ...] | None = None  # matmul sides for the peak (None: by device)
     peak_seconds: float = PEAK_SECONDS  # duration of one timed burst
     probe: bool = True  # time an fp32 matmul burst around every training step (drift-matched)
 
@@ -138,9 +141,13 @@ def probe_rate(device: torch.device) -> float:
 
 
 def measure_peaks(
-    device: torch.device, sides: tuple[int, ...] = PEAK_SIDES, seconds: float = PEAK_SECONDS
+    device: torch.device, sides: tuple[int, ...] | None = None, seconds: float = PEAK_SECONDS
 ) -> dict[str, float]:
-    """``{"fp32": FLOP/s, "bf16": FLOP/s}`` (bf16 only where the device supports it)."""
+    """``{"fp32": FLOP/s, "bf16": FLOP/s}`` (bf16 only where the device supports it).
+
+    ``sides`` defaults to :data:`GPU_PEAK_SIDES` on CUDA and :data:`PEAK_SIDES` elsewhere."""
+    if sides is None:
+        sides = GPU_PEAK_SIDES if device.type == "cuda" else PEAK_SIDES
     dtypes = {"fp32": torch.float32}
     if bf16_supported(device):
         dtypes["bf16"] = torch.bfloat16
@@ -183,12 +190,14 @@ def write_dataset(root: Path, size: int, n: int = IMAGES_PER_DOMAIN, seed: int =
 def _config(opts: BenchOptions) -> Any:
     from latentbridge import methods
 
-    updates: dict[str, Any] = {"data.size": opts.size, **opts.overrides}
+    updates: dict[str, Any] = dict(opts.overrides)
+    if opts.size is not None:
+        updates["data.size"] = opts.size
     if opts.batch_size is not None:
         updates["train.batch_size"] = opts.batch_size
     if opts.precision is not None:
         updates["train.precision"] = opts.precision
-    return methods.resolve(opts.method, overrides=updates)
+    return methods.resolve(opts.method, file=opts.file, overrides=updates)
 
 
 def check_options(opts: BenchOptions) -> None:
@@ -525,6 +534,7 @@ EXAMPLE = """
 latentbridge bench                                   # baseline, 32 px, preset batch, auto device
 latentbridge bench --method unit --size 64 --batch-size 32 --json bench_unit64.json
 latentbridge bench --device cuda --size 256 --precision bf16 --batch-size 8
+latentbridge bench --device cuda --config configs/faces256.yaml   # the 256 px GPU preset
 """
 
 
@@ -543,8 +553,13 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="example:\n" + textwrap.indent(textwrap.dedent(EXAMPLE).strip(), "  "),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--method", default="baseline", help="a preset (see `latentbridge methods`)")
-    p.add_argument("--size", type=int, default=32, help="image side in px (data.size)")
+    p.add_argument(
+        "--method", help="a preset (see `latentbridge methods`; default: the config's, or baseline)"
+    )
+    p.add_argument("--config", type=Path, help="a YAML config file (architecture, batch, ...)")
+    p.add_argument(
+        "--size", type=int, help="image side in px (data.size; default: the config's, or 32)"
+    )
     p.add_argument("--batch-size", type=int, help="images per domain per step (train.batch_size)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument(
@@ -581,9 +596,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         translate_reps=args.translate_reps,
         threads=args.threads,
         overrides=C.parse_set(args.set),
+        file=C.load_yaml(args.config) if getattr(args, "config", None) else None,
         peak=not args.no_peak,
         probe=not args.no_peak,
-        peak_sides=getattr(args, "peak_sides", PEAK_SIDES),
+        peak_sides=getattr(args, "peak_sides", None),
         peak_seconds=getattr(args, "peak_seconds", PEAK_SECONDS),
     )
     report = run_bench(opts)

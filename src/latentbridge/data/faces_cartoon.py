@@ -17,13 +17,16 @@ import io
 import json
 from dataclasses import dataclass, field
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import numpy as np
-from dicebear import Avatar, Style
 from PIL import Image
 
 from latentbridge.data.faces_attrs import HAIR_RGB, SKIN_RGB, hex_colour
 from latentbridge.errors import UserError
+
+if TYPE_CHECKING:
+    from dicebear import Style
 
 
 def _names(prefix: str, numbers: str) -> tuple[str, ...]:
@@ -143,6 +146,8 @@ def render_structure(style_name: str, size: int, seed: str, hair: str, glasses: 
     opts = {"seed": seed, f"{spec.hair}Variant": [hair], **_POSE, **spec.fixed}
     opts[f"{spec.glasses}Probability"] = 100 if glasses else 0
     opts[f"{spec.skin}Color"], opts[f"{spec.hair}Color"] = [_SKIN_KEY], [_HAIR_KEY]
+    from dicebear import Avatar  # local import: only rendering needs it (as resvg_py below)
+
     svg = Avatar(_cached_style(style_name), opts).to_string()
     dark = _rasterise(svg.replace(_SKIN_KEY, "#000000").replace(_HAIR_KEY, "#000000"), size)
     keyed = _rasterise(svg.replace(_SKIN_KEY, "#ff0000").replace(_HAIR_KEY, "#00ff00"), size)
@@ -155,6 +160,8 @@ _STYLE_CACHE: dict[str, Style] = {}
 
 def _cached_style(name: str) -> Style:
     """Parse each style definition once per process."""
+    from dicebear import Style
+
     if name not in _STYLE_CACHE:
         _STYLE_CACHE[name] = Style(_definition(name))
     return _STYLE_CACHE[name]

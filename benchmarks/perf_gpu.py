@@ -67,11 +67,11 @@ def size_file(size: int) -> dict[str, Any]:
 
 
 def machine(device: torch.device) -> dict[str, Any]:
-    info: dict[str, Any] = {"device": str(device), "torch": torch.__version__}
+    """``bench.machine_info`` plus, on CUDA, the card's memory, cuDNN, TF32 flags and driver."""
+    info = bench.machine_info(device)
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
         info |= {
-            "name": props.name,
             "memory_gib": props.total_memory / 2**30,
             "multiprocessors": props.multi_processor_count,
             "cuda": torch.version.cuda,
@@ -88,14 +88,7 @@ def machine(device: torch.device) -> dict[str, Any]:
             ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             pass
-    else:
-        info |= {"name": bench.machine_info(device)["name"], "threads": torch.get_num_threads()}
     return info
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def free(device: torch.device) -> None:
@@ -146,10 +139,10 @@ def side_by_side(
     for r in range(warmup + rounds):
         for name, tr in trainers.items():
             torch.backends.cudnn.benchmark = VARIANTS[name][1]
-            sync(device)
+            bench.sync(device)
             t0 = time.perf_counter()
             tr.one_step(batch)
-            sync(device)
+            bench.sync(device)
             if r >= warmup:
                 times[name].append(time.perf_counter() - t0)
     torch.backends.cudnn.benchmark = False
@@ -178,13 +171,13 @@ def profile_steps(
     micro = tr.micro_batches(0)
     for _ in range(3):
         tr.one_step(micro)
-    sync(device)
+    bench.sync(device)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=acts) as prof:
         t0 = time.perf_counter()
         for _ in range(steps):
             tr.one_step(micro)
-        sync(device)
+        bench.sync(device)
         wall = (time.perf_counter() - t0) / steps
     kernels = [e for e in prof.events() if e.device_type == DeviceType.CUDA]
     busy = sum(e.time_range.elapsed_us() for e in kernels) / 1e6 / steps
@@ -250,10 +243,10 @@ def memory_cap(
             micro = tr.micro_batches(0)
             ts = []
             for i in range(2 + (steps if timed else 0)):
-                sync(device)
+                bench.sync(device)
                 t0 = time.perf_counter()
                 tr.one_step(micro)
-                sync(device)
+                bench.sync(device)
                 if i >= 2:
                     ts.append(time.perf_counter() - t0)
             row: dict[str, Any] = {"fits": True}

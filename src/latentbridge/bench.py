@@ -82,7 +82,7 @@ class BenchOptions:
 # --- timing helpers ------------------------------------------------------------------------------
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
     """Wait for queued device work, so a wall-clock interval covers what it claims to."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -92,10 +92,10 @@ def _sync(device: torch.device) -> None:
 
 def _timed(fn: Callable[[], Any], device: torch.device) -> float:
     """Seconds one call of ``fn`` takes, device work included."""
-    _sync(device)
+    sync(device)
     t0 = time.perf_counter()
     fn()
-    _sync(device)
+    sync(device)
     return time.perf_counter() - t0
 
 
@@ -117,14 +117,14 @@ def matmul_peak(
         b = torch.randn(n, n, device=device).to(dtype)
         for _ in range(2):  # warm-up: library dispatch, clocks, caches
             torch.mm(a, b)
-        _sync(device)
+        sync(device)
         for _ in range(trials):
             reps, t0 = 0, time.perf_counter()
             while True:
                 torch.mm(a, b)
                 reps += 1
                 if reps % 4 == 0:
-                    _sync(device)
+                    sync(device)
                     if time.perf_counter() - t0 >= seconds:
                         break
             best = max(best, 2 * n**3 * reps / (time.perf_counter() - t0))
@@ -242,13 +242,13 @@ def measure_training(trainer: Any, opts: BenchOptions) -> dict[str, Any]:
     steps, waits = [], []
     probes = [probe_rate(device)] if opts.probe else []
     for _ in range(opts.steps):
-        _sync(device)
+        sync(device)
         t0 = time.perf_counter()
         micro = next(batches)
         t1 = time.perf_counter()
         trainer.step = step
         trainer.one_step(micro)
-        _sync(device)
+        sync(device)
         step += 1
         waits.append(t1 - t0)
         steps.append(time.perf_counter() - t0)

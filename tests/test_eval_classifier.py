@@ -117,6 +117,55 @@ def test_load_or_train_uses_cache(data, tmp_path, monkeypatch):
         C.load_or_train_classifier(tmp_path, "k1", x, y, NUM_CLASSES, **{**kw, "steps": 3})
 
 
+def test_rounds_continue_while_held_out_accuracy_improves(data):
+    """A first round too short to learn leaves the held-out accuracy low: training goes on in
+    further rounds (each better than the one before) until the target or the round limit."""
+    kw = {"steps": 8, "batch_size": 32, "width": 16, "depth": 3, "seed": 0}
+    one = C.train_attribute_classifier(data["x"], data["y"], NUM_CLASSES, **kw)
+    assert one.training_record == {
+        "steps": 8, "rounds": 1, "holdout_images": 0, "holdout_accuracy": []
+    }  # fmt: skip
+    clf = C.train_attribute_classifier(
+        data["x"], data["y"], NUM_CLASSES, rounds=30, target=0.9, min_gain=-1.0, **kw
+    )
+    rec = clf.training_record
+    held = rec["holdout_accuracy"]
+    assert (
+        rec["holdout_images"] == 80 and rec["rounds"] == len(held) and rec["steps"] == 8 * len(held)
+    )
+    assert len(held) > 1 and held[0] < 0.9, held  # one round was not enough
+    assert len(held) == 30 or held[-1] >= 0.9  # stopped at the target (weakest >= 0.9 => mean too)
+    assert held[-1] > held[0] + 0.1, held
+    acc = attribute_accuracy(clf.predict(data["xt"]), data["yt"], NAMES)
+    acc_one = attribute_accuracy(one.predict(data["xt"]), data["yt"], NAMES)
+    assert acc["mean"] > acc_one["mean"] + 0.1, (acc, acc_one)
+
+
+def test_rounds_stop_at_target_or_when_no_longer_learning(data, trained):
+    easy = C.train_attribute_classifier(
+        data["x"], data["y"], NUM_CLASSES, rounds=5, target=0.9, seed=0, **FAST
+    )
+    assert easy.training_record["rounds"] == 1  # 300 steps already read the shapes
+    assert min(easy.training_record["holdout_accuracy"]) >= 0.9
+    perm = torch.randperm(len(data["y"]), generator=torch.Generator().manual_seed(1))
+    noise = C.train_attribute_classifier(
+        data["x"], data["y"][perm], NUM_CLASSES, rounds=5, target=0.99, min_gain=0.05,
+        steps=20, batch_size=16, width=4, depth=2, seed=0,
+    )  # fmt: skip
+    held = noise.training_record["holdout_accuracy"]
+    assert noise.training_record["rounds"] < 5 and held[-1] - held[-2] < 0.05, held
+
+
+def test_training_record_saved_and_loaded(data, tmp_path):
+    clf = C.train_attribute_classifier(
+        data["x"][:200], data["y"][:200], NUM_CLASSES, rounds=2, target=1.01,
+        steps=3, batch_size=8, width=4, depth=2,
+    )  # fmt: skip
+    assert clf.training_record["holdout_images"] == 20
+    clf.save(tmp_path / "clf.pt")
+    assert C.AttributeClassifier.load(tmp_path / "clf.pt").training_record == clf.training_record
+
+
 def test_data_key_tracks_files(tmp_path: Path):
     files = [tmp_path / f"{i}.png" for i in range(3)]
     for f in files:

@@ -87,6 +87,11 @@ def test_eval_writes_metrics_and_self_contained_report(
         "mean",
     }
     assert d["paired"]["n"] == 40 and 0 <= d["paired"]["ssim"] <= 1
+    # 80 training images per domain are too few to hold 20 out: one round of 30 steps on all
+    assert m["classifiers"] == {
+        d: {"steps": 30, "rounds": 1, "holdout_images": 0, "holdout_accuracy": []}
+        for d in ("photo", "cartoon")
+    }
     assert 0 <= d["two_sample_accuracy"] <= 1 and d["kid"]["mean"] == d["kid"]["mean"]
     (lat,) = m["latent"].values()
     assert (

@@ -7,6 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
+from latentbridge.eval.commands import add_classifier_arguments
+
 DEMO_METHOD = "bridge"  # the preset with the best attribute preservation in docs/RESULTS.md
 # A light model and bf16 autocast buy steps: at this budget more steps beat more width
 # (docs/RESULTS.md, "How the recipe was found"); train.precision stays "auto" (bf16 autocast
@@ -35,9 +37,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=7.0, help="training time (default 7)")
     p.add_argument("--method", default=DEMO_METHOD, help=f"preset to train (default {DEMO_METHOD})")
     p.add_argument("--n-train", type=int, default=3000, help="training images per domain")
-    p.add_argument(
-        "--classifier-steps", type=int, default=800, help="evaluation classifier training"
-    )
+    add_classifier_arguments(p)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_demo)
 
@@ -71,6 +71,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         device=args.device,
         limit=300,
         classifier_steps=args.classifier_steps,
+        classifier_rounds=args.classifier_rounds,
     )
     print_summary(m, run / "eval")
     print(

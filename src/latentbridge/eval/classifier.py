@@ -26,9 +26,11 @@ from torch import Tensor, nn
 
 from latentbridge.errors import UserError
 
-_CACHE_FORMAT = 1  # bump when the saved layout or the architecture changes: old caches retrain
+_CACHE_FORMAT = 2  # bump when the saved layout, architecture or training changes
 _MAX_CHANNEL_MULT = 4  # channels grow width, 2*width, 4*width, then stay: keeps the CNN small
 _SHIFT_FRACTION = 16  # augmentation shifts by up to side/16 px (2 px at 32 px)
+_HOLDOUT_MAX = 500  # images held out to decide whether another training round pays
+_HOLDOUT_MIN = 20  # fewer than this: no hold-out, one round
 
 InputRange = Literal["[-1,1]", "[0,1]"]
 
@@ -85,6 +87,8 @@ class AttributeClassifier(nn.Module):
         self.backbone = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.heads = nn.ModuleList(nn.Linear(ch_in, int(n)) for n in num_classes)
         self.num_features = ch_in
+        # how it was trained (`train_attribute_classifier` fills it; saved and loaded with it)
+        self.training_record: dict[str, Any] = {}
 
     @property
     def device(self) -> torch.device:
@@ -122,7 +126,13 @@ class AttributeClassifier(nn.Module):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
-        torch.save({"format": _CACHE_FORMAT, "config": self.config, "state_dict": state}, tmp)
+        blob = {
+            "format": _CACHE_FORMAT,
+            "config": self.config,
+            "training": self.training_record,
+            "state_dict": state,
+        }
+        torch.save(blob, tmp)
         os.replace(tmp, path)
 
     @classmethod
@@ -134,6 +144,7 @@ class AttributeClassifier(nn.Module):
         cfg = dict(blob["config"])
         model = cls(cfg.pop("num_classes"), image_size=tuple(cfg.pop("image_size")), **cfg)
         model.load_state_dict(blob["state_dict"])
+        model.training_record = dict(blob.get("training") or {})
         return model.to(map_location).eval()
 
 
@@ -166,6 +177,9 @@ def train_attribute_classifier(
     num_classes: Sequence[int],
     *,
     steps: int = 800,
+    rounds: int = 1,
+    target: float = 0.98,
+    min_gain: float = 0.005,
     batch_size: int = 64,
     lr: float = 2e-3,
     seed: int = 0,
@@ -176,15 +190,28 @@ def train_attribute_classifier(
 ) -> AttributeClassifier:
     """Train an `AttributeClassifier` on one domain's labelled images.
 
-    Adam with a cosine decay of ``lr`` to 0 over ``steps`` minibatches of ``batch_size`` images
-    drawn with replacement; the loss is the mean over attributes of the cross-entropy.
-    ``augment`` shifts images by up to side/16 px (no flips: they change digits and text, nor
-    colour jitter: colour is an attribute). ``device`` defaults to ``images.device``; images stay
-    where they are and move per batch. Returns the classifier in eval mode.
+    A round is Adam with a cosine decay of ``lr`` to 0 over ``steps`` minibatches of
+    ``batch_size`` images drawn with replacement; the loss is the mean over attributes of the
+    cross-entropy. ``augment`` shifts images by up to side/16 px (no flips: they change digits and
+    text, nor colour jitter: colour is an attribute).
+
+    ``rounds`` > 1 trains until the classifier stops learning: a tenth of the images (at most
+    `_HOLDOUT_MAX`) is held out and never trained on, and after each round (a warm restart of the
+    cosine from the weights so far) training stops once the *weakest* attribute's held-out
+    accuracy reaches ``target``, or the mean held-out accuracy gained less than ``min_gain`` over
+    the previous round, or after ``rounds`` rounds. An instrument that stops at a fixed step
+    count reads a hard domain poorly (printed digits: 0.76 after 800 steps, 0.97 after 2,000).
+    ``rounds`` = 1 is one round on all the images.
+
+    ``device`` defaults to ``images.device``; images stay where they are and move per batch.
+    Returns the classifier in eval mode; its ``training_record`` holds the steps trained, the
+    rounds, and the held-out accuracies after each round.
     """
     _check_labels(images, labels, num_classes)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
     dev = torch.device(device) if device is not None else images.device
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
@@ -193,22 +220,48 @@ def train_attribute_classifier(
             num_classes, image_size=tuple(images.shape[-2:]), width=width, depth=depth,
             in_channels=images.shape[1],
         )  # fmt: skip
-    model.to(dev).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    n_hold = min(_HOLDOUT_MAX, len(images) // 10) if rounds > 1 else 0
+    if n_hold < _HOLDOUT_MIN:
+        n_hold = 0  # too few images to judge progress: one round on all of them
+    order = torch.randperm(len(images), generator=gen)
+    train_idx, hold_idx = order[n_hold:], order[:n_hold]
+    x_train, y_train = images[train_idx.to(images.device)], labels[train_idx.to(labels.device)]
     max_shift = min(images.shape[-2:]) // _SHIFT_FRACTION if augment else 0
-    for _ in range(steps):
-        idx = torch.randint(len(images), (batch_size,), generator=gen)
-        x = _random_shift(images[idx.to(images.device)].float(), max_shift, gen).to(dev)
-        y = labels[idx.to(labels.device)].to(dev)
-        logits = model(x)
-        loss = torch.stack([F.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits)]).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"attribute classifier loss is {loss.item()}; lower lr={lr}")
+    held: list[float] = []
+    done = 0
+    for _ in range(rounds if n_hold else 1):
+        model.to(dev).train()
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+        for _ in range(steps):
+            idx = torch.randint(len(x_train), (batch_size,), generator=gen)
+            x = _random_shift(x_train[idx.to(x_train.device)].float(), max_shift, gen).to(dev)
+            y = y_train[idx.to(y_train.device)].to(dev)
+            logits = model(x)
+            loss = torch.stack([F.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits)])
+            loss = loss.mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        done += steps
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"attribute classifier loss is {loss.item()}; lower lr={lr}")
+        if not n_hold:
+            break
+        pred = model.eval().predict(images[hold_idx.to(images.device)])
+        per_attr = (pred == labels[hold_idx.to(labels.device)].to(pred.device)).float().mean(0)
+        mean = float(per_attr.mean())
+        gained = mean - held[-1] if held else float("inf")
+        held.append(mean)
+        if float(per_attr.min()) >= target or gained < min_gain:
+            break
+    model.training_record = {
+        "steps": done,
+        "rounds": done // steps,
+        "holdout_images": n_hold,
+        "holdout_accuracy": [round(a, 4) for a in held],
+    }
     return model.eval()
 
 

@@ -29,12 +29,7 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, help="a checkpoint file instead of RUN's last.pt")
     p.add_argument("--features", type=Path, help="TorchScript feature network for KID/FID")
     p.add_argument("--limit", type=int, default=500, help="test images per domain (default 500)")
-    p.add_argument(
-        "--classifier-steps",
-        type=int,
-        default=800,
-        help="training steps of each evaluation classifier",
-    )
+    add_classifier_arguments(p)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_eval)
     c = sub.add_parser(
@@ -53,7 +48,7 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", type=Path, required=True)
     add_set_argument(c, "override a config key for every method (repeatable)")
     c.add_argument("--limit", type=int, default=500)
-    c.add_argument("--classifier-steps", type=int, default=800)
+    add_classifier_arguments(c)
     c.add_argument("--device", default="auto")
     c.set_defaults(func=cmd_compare)
 
@@ -74,6 +69,22 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
         if s[key] is not None:
             print(f"  {key.replace('_', ' ')}: {s[key]:.3f}")
     print(f"metrics: {out / 'metrics.json'}  report: {out / 'report.html'}")
+
+
+def add_classifier_arguments(p: argparse.ArgumentParser) -> None:
+    """How the evaluation classifiers train (`eval`, `compare` and `demo` share these)."""
+    p.add_argument(
+        "--classifier-steps",
+        type=int,
+        default=800,
+        help="steps per training round of each evaluation classifier (default 800)",
+    )
+    p.add_argument(
+        "--classifier-rounds",
+        type=int,
+        default=5,
+        help="at most this many rounds: more while held-out accuracy still improves (default 5)",
+    )
 
 
 def run_eval(run: Path, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
@@ -102,6 +113,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         device=args.device,
         limit=args.limit,
         classifier_steps=args.classifier_steps,
+        classifier_rounds=args.classifier_rounds,
     )
     print_summary(m, out)
     return 0
@@ -167,6 +179,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "minutes": args.minutes,
                 "limit": args.limit,
                 "classifier_steps": args.classifier_steps,
+                "classifier_rounds": args.classifier_rounds,
             }
             m = _finished(run, cfg, budget)
             if m is not None:
@@ -184,6 +197,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     device=args.device,
                     limit=args.limit,
                     classifier_steps=args.classifier_steps,
+                    classifier_rounds=args.classifier_rounds,
                 )
                 (run / "budget.json").write_text(json.dumps(budget))
             results.setdefault(name, []).append(m)

@@ -61,6 +61,7 @@ def _classifiers(
     domains: list[str],
     *,
     steps: int,
+    rounds: int,
     limit: int,
     device: torch.device,
 ) -> dict[str, AttributeClassifier]:
@@ -74,13 +75,21 @@ def _classifiers(
             continue
         key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
         out[d] = load_or_train_classifier(
-            cache_dir(), key, s.images, s.labels, attrs.num_classes, steps=steps, device=device
-        )
+            cache_dir(), key, s.images, s.labels, attrs.num_classes,
+            steps=steps, rounds=rounds, device=device,
+        )  # fmt: skip
     return out
 
 
 def _domain_features(
-    data: Path, size: int, domains: list[str], *, steps: int, limit: int, device: torch.device
+    data: Path,
+    size: int,
+    domains: list[str],
+    *,
+    steps: int,
+    rounds: int,
+    limit: int,
+    device: torch.device,
 ) -> AttributeClassifier:
     """Without labels: a classifier of the domain itself, whose features serve KID/FID."""
     train = load_split(data, "train", size, domains, limit=limit)
@@ -89,7 +98,7 @@ def _domain_features(
     paths = [str(p) for s in train.values() for p in s.paths]
     key = data_key(paths, size, extra="domain-classifier")
     return load_or_train_classifier(
-        cache_dir(), key, images, labels, [len(train)], steps=steps, device=device
+        cache_dir(), key, images, labels, [len(train)], steps=steps, rounds=rounds, device=device
     )
 
 
@@ -104,6 +113,7 @@ class Evaluator:
         features: Path | None = None,
         limit: int = 500,
         classifier_steps: int = 800,
+        classifier_rounds: int = 5,
         seed: int = 0,
     ) -> None:
         self.pipe, self.data, self.seed, dev = pipe, Path(data), seed, pipe.device
@@ -117,9 +127,9 @@ class Evaluator:
                 load_split(self.data, "train", size, domains, limit=limit),
             )
         self.attrs = read_attributes(self.data)
-        self.clf = _classifiers(
-            self.data, size, self.attrs, domains, steps=classifier_steps, limit=5000, device=dev
-        )
+        fit = {"steps": classifier_steps, "rounds": classifier_rounds, "limit": 5000, "device": dev}
+        self.clf = _classifiers(self.data, size, self.attrs, domains, **fit)
+        self.classifier_training = {d: c.training_record for d, c in self.clf.items()}
         if features is not None:
             net = load_feature_network(features).to(dev)
             self.feature_name = f"user TorchScript network {features}"
@@ -128,9 +138,8 @@ class Evaluator:
             self.feature_name = "penultimate layer of the target domain's attribute classifier"
             self.features = lambda d, x: self.clf[d].features(x)
         else:
-            dc = _domain_features(
-                self.data, size, domains, steps=classifier_steps, limit=5000, device=dev
-            )
+            dc = _domain_features(self.data, size, domains, **fit)
+            self.classifier_training["domain classifier"] = dc.training_record
             self.feature_name = "penultimate layer of a domain classifier trained on the data"
             self.features = lambda d, x: dc.features(x)
         gen = pipe.gen
@@ -219,10 +228,18 @@ def evaluator(
     device: str = "auto",
     limit: int = 500,
     classifier_steps: int = 800,
+    classifier_rounds: int = 5,
 ) -> Evaluator:
     """Load ``run`` (or ``checkpoint``) and prepare its evaluation on ``data``."""
     pipe = load(run, device=device, checkpoint=checkpoint)
-    return Evaluator(pipe, data, features=features, limit=limit, classifier_steps=classifier_steps)
+    return Evaluator(
+        pipe,
+        data,
+        features=features,
+        limit=limit,
+        classifier_steps=classifier_steps,
+        classifier_rounds=classifier_rounds,
+    )
 
 
 def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
@@ -237,6 +254,7 @@ def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
         "split": ev.split,
         "n_images": {d: len(s.images) for d, s in ev.test.items()},
         "feature_network": ev.feature_name,
+        "classifiers": ev.classifier_training,
         "attributes": ev.attrs.names if ev.attrs else None,
         "directions": {f"{a}->{b}": ev.direction(a, b) for a, b in permutations(doms, 2)},
         "reconstruction_l1": {d: ev.reconstruction(d) for d in doms},

@@ -102,6 +102,7 @@ def test_eval_writes_metrics_and_self_contained_report(
     assert html.count("data:image/png;base64,") >= 4 and "http" not in html.replace(
         "http-equiv", ""
     )
+    assert "photo: 30 steps in 1 round(s)" in html  # how the instrument was trained
     assert "attribute preservation" in capsys.readouterr().out
 
 

@@ -180,6 +180,18 @@ def _latent_html(m: dict[str, Any]) -> str:
     return _table(head, rows)
 
 
+def _classifier_note(classifiers: dict[str, dict[str, Any]]) -> str:
+    """One line on how each evaluation classifier was trained (steps, held-out accuracy)."""
+    if not classifiers:
+        return ""
+    items = []
+    for d, r in classifiers.items():
+        held = r.get("holdout_accuracy") or []
+        acc = f", held-out accuracy {held[-1]:.3f}" if held else ""
+        items.append(f"{html.escape(d)}: {r.get('steps')} steps in {r.get('rounds')} round(s){acc}")
+    return f"<p class='note'>evaluation classifiers — {'; '.join(items)}</p>"
+
+
 def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> None:
     """Write the self-contained HTML report of metrics ``m``."""
     s = m["summary"]
@@ -188,6 +200,7 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
         f"<style>{STYLE}</style><h1>{html.escape(m['method'])} — step {m['step']}</h1>",
         f"<p class='note'>run {html.escape(m['run'])}; data {html.escape(m['data'])} ({m['split']} split, "
         f"{m['n_images']}); realism features: {html.escape(m['feature_network'])}</p>",
+        _classifier_note(m.get("classifiers") or {}),
         "<h2>Summary</h2>",
         _table(
             ["metric", "value"],

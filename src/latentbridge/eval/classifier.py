@@ -200,7 +200,8 @@ def train_attribute_classifier(
     cosine from the weights so far) training stops once the *weakest* attribute's held-out
     accuracy reaches ``target``, or the mean held-out accuracy gained less than ``min_gain`` over
     the previous round, or after ``rounds`` rounds. An instrument that stops at a fixed step
-    count reads a hard domain poorly (printed digits: 0.76 after 800 steps, 0.97 after 2,000).
+    count reads a hard domain poorly (printed digits: 0.73-0.77 after 800 steps, 0.97 after
+    2,000; benchmarks/classifier_ceiling.py).
     ``rounds`` = 1 is one round on all the images.
 
     ``device`` defaults to ``images.device``; images stay where they are and move per batch.

@@ -241,3 +241,14 @@ def test_commands_start_without_the_face_renderer() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "cmd_bench"
+
+
+@pytest.mark.parametrize("cmd", ["eval", "compare", "demo"])
+@pytest.mark.parametrize("value", ["0", "-2", "x"])
+def test_classifier_options_reject_bad_values(
+    cmd: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "--classifier-rounds", value])
+    assert e.value.code == 2
+    assert "--classifier-rounds: must be" in capsys.readouterr().err

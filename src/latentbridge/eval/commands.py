@@ -71,17 +71,27 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     print(f"metrics: {out / 'metrics.json'}  report: {out / 'report.html'}")
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def add_classifier_arguments(p: argparse.ArgumentParser) -> None:
     """How the evaluation classifiers train (`eval`, `compare` and `demo` share these)."""
     p.add_argument(
         "--classifier-steps",
-        type=int,
+        type=_at_least_one,
         default=800,
         help="steps per training round of each evaluation classifier (default 800)",
     )
     p.add_argument(
         "--classifier-rounds",
-        type=int,
+        type=_at_least_one,
         default=5,
         help="at most this many rounds: more while held-out accuracy still improves (default 5)",
     )

@@ -106,6 +106,27 @@ def test_eval_writes_metrics_and_self_contained_report(
     assert "attribute preservation" in capsys.readouterr().out
 
 
+def test_classifier_options_reach_every_classifier(
+    run: Path, faces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`eval --classifier-steps S --classifier-rounds R` trains each domain's classifier so."""
+    from latentbridge.eval import evaluate as E
+
+    seen: list[dict[str, object]] = []
+    real = E.load_or_train_classifier
+
+    def spy(*args: object, **kw: object) -> object:
+        seen.append(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(E, "load_or_train_classifier", spy)
+    monkeypatch.setenv("LATENTBRIDGE_CACHE", str(tmp_path / "cache"))
+    argv = ["eval", "--run", str(run), "--data", str(faces), "--out", str(tmp_path / "ev")]
+    argv += ["--classifier-steps", "7", "--classifier-rounds", "3", "--device", "cpu"]
+    assert main(argv) == 0
+    assert len(seen) == 2 and all(k["steps"] == 7 and k["rounds"] == 3 for k in seen), seen
+
+
 def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:
     from latentbridge.eval.evaluate import evaluator
     from latentbridge.eval.labelled import pairs_by_name
@@ -164,6 +185,8 @@ def test_compare_tabulates_methods(
     assert main(argv) == 0
     assert capsys.readouterr().err.count("reusing the finished run") == 4
     assert (out / "comparison.md").read_text() == md
+    argv[argv.index("--classifier-steps") + 1] = "20"  # another instrument: no reuse either
+    assert main(argv) == 0 and "reusing" not in capsys.readouterr().err
     argv[argv.index("--steps") + 1] = "2"
     assert (
         main([*argv[: argv.index("--seeds")], "--seeds", "1", *argv[argv.index("--seeds") + 2 :]])

@@ -224,9 +224,11 @@ def train_attribute_classifier(
     n_hold = min(_HOLDOUT_MAX, len(images) // 10) if rounds > 1 else 0
     if n_hold < _HOLDOUT_MIN:
         n_hold = 0  # too few images to judge progress: one round on all of them
-    order = torch.randperm(len(images), generator=gen)
-    train_idx, hold_idx = order[n_hold:], order[:n_hold]
-    x_train, y_train = images[train_idx.to(images.device)], labels[train_idx.to(labels.device)]
+    x_train, y_train = images, labels  # nothing held out: no copy, the single-round sampling
+    if n_hold:
+        order = torch.randperm(len(images), generator=gen)
+        hold_idx, train_idx = order[:n_hold], order[n_hold:]
+        x_train, y_train = images[train_idx.to(images.device)], labels[train_idx.to(labels.device)]
     max_shift = min(images.shape[-2:]) // _SHIFT_FRACTION if augment else 0
     held: list[float] = []
     done = 0

@@ -190,3 +190,59 @@ def test_bad_teacher_is_a_user_error(two_domains: Path, tmp_path: Path) -> None:
             loss__teacher=1.0,
             loss__teacher_net="no.such.module:x",
         )
+
+
+def test_compiled_networks_train_like_eager_ones(two_domains: Path, tmp_path: Path) -> None:
+    """``train.compile``: every network is compiled, two steps give the eager losses and
+    weights, the checkpoint holds the eager keys, and the bench's FLOP count sees the same work.
+    (Steps only, no sample grids: each new shape or grad mode would compile once more.)"""
+    from latentbridge.bench import count_flops
+    from latentbridge.model import networks
+
+    def trainer(name: str, **extra: object) -> Trainer:
+        cfg = methods.resolve("baseline", overrides=tiny(**extra))
+        return Trainer(cfg, data=two_domains, run=tmp_path / name, device="cpu")
+
+    eager, comp = trainer("eager"), trainer("comp", train__compile="default")
+    nets = networks(comp.model)
+    assert len(nets) == 6 and all(n._compiled_call_impl is not None for n in nets)
+    assert all(n._compiled_call_impl is None for n in networks(eager.model))
+    for step in range(2):
+        batch = eager.micro_batches(step)
+        eager.step = comp.step = step
+        e, c = eager.one_step(batch), comp.one_step(batch)
+        for k in e:
+            assert float(c[k]) == pytest.approx(float(e[k]), rel=1e-5), (step, k)
+    a, b = _state(eager), _state(comp)
+    assert a.keys() == b.keys()
+    assert comp.state()["gen"].keys() == eager.state()["gen"].keys()
+    # Adam's first steps move each weight by about lr whatever the gradient's size, so a tiny
+    # difference in a near-zero gradient can move a weight differently, but by less than lr.
+    params = [k for k in a if not k.startswith("opt")]
+    assert max(float((a[k] - b[k]).abs().max()) for k in params) < eager.cfg.train.lr
+    batch = eager.micro_batches(2)
+    assert count_flops(lambda: comp.one_step(batch)) == count_flops(lambda: eager.one_step(batch))
+
+
+def test_compile_needs_a_recent_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentbridge.config import Config
+    from latentbridge.errors import UserError
+    from latentbridge.model import Model, compile_networks
+
+    monkeypatch.delattr(torch.compiler, "set_stance")
+    with pytest.raises(UserError, match="torch >= 2.6"):
+        compile_networks(Model(Config(), ["A", "B"]), "default")
+
+
+def test_compile_under_cpu_autocast_is_refused(two_domains: Path, tmp_path: Path) -> None:
+    from latentbridge.errors import UserError
+
+    with pytest.raises(UserError, match="--precision fp32 with --compile"):
+        run(
+            two_domains,
+            tmp_path / "c",
+            "baseline",
+            1,
+            train__compile="default",
+            train__precision="bf16",
+        )

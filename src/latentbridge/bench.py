@@ -35,6 +35,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class BenchOptions:
     batch_size: int | None = None  # None: the preset's train.batch_size
     device: str = "auto"
     precision: str | None = None
+    compile: str | None = None  # train.compile (None: the config's)
     steps: int = 10  # timed training steps
     warmup: int = 3  # untimed training steps first (allocator, oneDNN primitive caches)
     translate_reps: int = 10  # timed translation calls per batch size
@@ -155,10 +157,14 @@ def measure_peaks(
 
 
 def count_flops(fn: Callable[[], Any]) -> int:
-    """FLOPs of one call of ``fn`` (convolutions, matmuls and their backward passes)."""
-    with FlopCounterMode(display=False) as counter:
+    """FLOPs of one call of ``fn`` (convolutions, matmuls and their backward passes).
+
+    Compiled networks (``train.compile``) run eagerly for this one call: the counter sees the
+    aten operators, which a compiled graph hides, and the work is the same either way."""
+    eager = getattr(torch.compiler, "set_stance", None)  # torch >= 2.6, as train.compile needs
+    with eager("force_eager") if eager else nullcontext(), FlopCounterMode(display=False) as c:
         fn()
-    return int(counter.get_total_flops())
+    return int(c.get_total_flops())
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -197,6 +203,8 @@ def _config(opts: BenchOptions) -> Any:
         updates["train.batch_size"] = opts.batch_size
     if opts.precision is not None:
         updates["train.precision"] = opts.precision
+    if opts.compile is not None:
+        updates["train.compile"] = opts.compile
     return methods.resolve(opts.method, file=opts.file, overrides=updates)
 
 
@@ -376,6 +384,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
             "size": cfg.data.size,
             "batch_size": cfg.train.batch_size,
             "precision": precision,
+            "compile": cfg.train.compile,
             "workers": cfg.data.workers,
             "steps": opts.steps,
             "warmup": opts.warmup,
@@ -487,7 +496,9 @@ def format_report(r: dict[str, Any]) -> str:
         ),
         (
             "run",
-            f"{c['method']} {c['size']}px batch {c['batch_size']} {c['precision']}, "
+            f"{c['method']} {c['size']}px batch {c['batch_size']} {c['precision']}"
+            + (f", compiled ({c['compile']})" if c.get("compile", "off") != "off" else "")
+            + ", "
             f"{c['steps']} timed steps after {c['warmup']}"
             + (f", {c['ranks']} data-parallel ranks (machine totals)" if c["ranks"] > 1 else ""),
         ),
@@ -540,7 +551,7 @@ latentbridge bench --device cuda --config configs/faces256.yaml   # the 256 px G
 
 def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``latentbridge bench`` (its options, a worked example and :func:`cmd_bench`)."""
-    from latentbridge.cli import add_set_argument
+    from latentbridge.cli import add_compile_argument, add_set_argument
 
     p = subparsers.add_parser(
         "bench",
@@ -565,6 +576,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precision", choices=["auto", "fp32", "bf16", "fp16"], help="autocast (train.precision)"
     )
+    add_compile_argument(p)
     p.add_argument("--steps", type=int, default=10, help="timed training steps (default 10)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     p.add_argument(
@@ -591,6 +603,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         device=args.device,
         precision=args.precision,
+        compile=args.compile,
         steps=args.steps,
         warmup=args.warmup,
         translate_reps=args.translate_reps,

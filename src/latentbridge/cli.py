@@ -63,6 +63,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         choices=["auto", "fp32", "bf16", "fp16"],
         help="autocast precision (train.precision; auto = bf16 where native, else fp32)",
     )
+    add_compile_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -80,6 +81,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides["train.seed"] = args.seed
     if args.precision is not None:
         overrides["train.precision"] = args.precision
+    if args.compile is not None:
+        overrides["train.compile"] = args.compile
     file = C.load_yaml(args.config) if args.config else None
     cfg = methods.resolve(args.method, file=file, overrides=overrides)
     if args.resume and (args.method or args.config):
@@ -248,6 +251,20 @@ def add_set_argument(p: argparse.ArgumentParser, help: str) -> None:
     """The ``--set KEY=VALUE`` option (repeatable) that every config-building command shares;
     :func:`latentbridge.config.parse_set` checks what it collects."""
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def add_compile_argument(p: argparse.ArgumentParser) -> None:
+    """``--compile MODE`` (train.compile), shared by ``train`` and ``bench``."""
+    from typing import get_args
+
+    from latentbridge.config import CompileMode
+
+    p.add_argument(
+        "--compile",
+        choices=get_args(CompileMode),
+        help="torch.compile the networks (train.compile; default off): faster steps after a "
+        "compile of 30-100 s at start (docs/PERFORMANCE.md)",
+    )
 
 
 def _optional_commands() -> list:

@@ -22,6 +22,9 @@ Norm = Literal["instance", "group", "batch", "none"]
 GanType = Literal["lsgan", "nonsat", "hinge"]
 DistanceType = Literal["l1", "l2", "cosine"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
+# torch.compile modes without CUDA graphs: a step runs each network several times before its
+# backward, which CUDA-graph replay cannot do (measured: docs/PERFORMANCE.md, section C)
+CompileMode = Literal["off", "default", "max-autotune-no-cudagraphs"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class TrainConfig:
     keep: int = 3  # periodic checkpoints kept besides last.pt (0 = keep all)
     # autocast dtype; auto = bf16 where the device computes it natively, else fp32
     precision: Precision = "auto"
+    # torch.compile every network (fused kernels) with this mode; the first steps compile
+    compile: CompileMode = "off"
     accumulate: int = 1  # micro-batches per optimizer step (gradient accumulation)
     seed: int = 0
 

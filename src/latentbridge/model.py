@@ -117,3 +117,51 @@ class Model(nn.Module):
         self.domains = list(domains)
         self.gen = Translator(cfg, domains)
         self.dis = Critics(cfg, domains, latent=cfg.loss.latent_adv > 0)
+
+
+def networks(model: Model) -> list[nn.Module]:
+    """Every network of ``model``: each domain's encoder, decoder and image discriminator chain,
+    and the latent discriminator where there is one."""
+    nets: list[nn.Module] = [
+        *model.gen.encoders.values(),
+        *model.gen.decoders.values(),
+        *model.dis.image.values(),
+    ]
+    if model.dis.latent is not None:
+        nets.append(model.dis.latent)
+    return nets
+
+
+def compile_networks(
+    model: Model, mode: str, *, precision: str = "fp32", device: str = "cpu"
+) -> list[nn.Module]:
+    """``torch.compile`` every network of ``model`` in place (``train.compile``); returns them.
+
+    Each encoder, decoder and discriminator chain is compiled on its own, with static shapes
+    (a new batch size compiles once more), so parameters, ``state_dict`` keys and checkpoints
+    stay exactly those of the eager model. The chains share one ``forward`` code object, so the
+    number of cached graphs allowed per code object is raised to hold every chain's variants
+    (training, sampling, evaluation) rather than silently falling back to eager code.
+
+    Refused on the CPU under bf16 / fp16 autocast: there the compiler's vectorised bf16 kernels
+    gave non-finite gradients for these encoders (torch 2.13, every run; eager code and the
+    compiler without vectorisation were finite; docs/PERFORMANCE.md, section C).
+    """
+    nets = networks(model)
+    if mode == "off":
+        return []
+    if device == "cpu" and precision != "fp32":
+        raise UserError(
+            f"train.compile={mode} with {precision} autocast on the CPU gives non-finite "
+            "gradients (the compiler's bf16 kernels, docs/PERFORMANCE.md section C): use "
+            "--precision fp32 with --compile, or leave compile off"
+        )
+    if not hasattr(torch.compiler, "set_stance"):
+        raise UserError(f"train.compile={mode} needs torch >= 2.6 (this is {torch.__version__})")
+    import torch._dynamo.config as dynamo_config
+
+    key = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"
+    setattr(dynamo_config, key, max(getattr(dynamo_config, key), 8 * len(nets)))
+    for net in nets:
+        net.compile(mode=None if mode == "default" else mode, dynamic=False)
+    return nets

@@ -25,7 +25,7 @@ from latentbridge import config as C
 from latentbridge import terms
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
-from latentbridge.model import Model
+from latentbridge.model import Model, compile_networks
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed
 from latentbridge.train.log import RunLogger, write_samples
@@ -172,6 +172,9 @@ class Trainer:
         self.precision = resolve_precision(cfg.train.precision, self.dist.device)
         self.autocast = autocast_factory(self.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)
+        compile_networks(
+            self.model, cfg.train.compile, precision=self.precision, device=self.dist.device.type
+        )
         self._build_phases()
         self.step = 0
         self.last_ckpt = ""

@@ -218,7 +218,21 @@ def test_compare_unknown_method(
 
 
 @pytest.mark.filterwarnings("error::UserWarning")  # e.g. an empty plot legend
-def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo trains the evaluation classifiers before the translator, and the evaluation
+    then finds them cached (one training per domain in the whole command)."""
+    from latentbridge.eval import classifier
+
+    trained: list[str | None] = []
+    real = classifier.train_attribute_classifier
+
+    def spy(*args: object, **kw: object) -> classifier.AttributeClassifier:
+        trained.append(kw.get("progress"))  # type: ignore[arg-type]
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(classifier, "train_attribute_classifier", spy)
     out = tmp_path / "demo"
     argv = [
         "demo",
@@ -239,3 +253,18 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (out / "run" / "eval" / "report.html").is_file() and (
         out / "faces" / "preview.png"
     ).is_file()
+    # (unlabelled calls are the two-sample tests' real-vs-translated classifiers)
+    assert sorted(t for t in trained if t) == ["classifier cartoon", "classifier photo"]
+    assert text.index("[2/4] training the evaluation classifiers") < text.index("[3/4] training")
+
+
+@pytest.mark.parametrize(
+    ("budget", "elapsed", "expected"), [(9.5, 2.0, 6.25), (9.5, 8.0, 0.5), (3.0, 0.5, 1.25)]
+)
+def test_demo_training_gets_what_the_budget_leaves(
+    budget: float, elapsed: float, expected: float
+) -> None:
+    from latentbridge.demo import EVAL_RESERVE, MIN_TRAINING, training_minutes
+
+    assert EVAL_RESERVE == 1.25 and MIN_TRAINING == 0.5
+    assert training_minutes(budget, elapsed) == pytest.approx(expected)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from tqdm import tqdm
 
 from latentbridge.errors import UserError
 
@@ -187,6 +188,7 @@ def train_attribute_classifier(
     augment: bool = True,
     width: int = 32,
     depth: int = 4,
+    progress: str | None = None,
 ) -> AttributeClassifier:
     """Train an `AttributeClassifier` on one domain's labelled images.
 
@@ -205,6 +207,7 @@ def train_attribute_classifier(
     ``rounds`` = 1 is one round on all the images.
 
     ``device`` defaults to ``images.device``; images stay where they are and move per batch.
+    ``progress``: a label for a progress bar over the steps (None: no bar).
     Returns the classifier in eval mode; its ``training_record`` holds the steps trained, the
     rounds, and the held-out accuracies after each round.
     """
@@ -232,7 +235,9 @@ def train_attribute_classifier(
     max_shift = min(images.shape[-2:]) // _SHIFT_FRACTION if augment else 0
     held: list[float] = []
     done = 0
-    for _ in range(rounds if n_hold else 1):
+    n_rounds = rounds if n_hold else 1
+    bar = tqdm(total=steps * n_rounds, desc=progress, unit="step", disable=progress is None)
+    for _ in range(n_rounds):
         model.to(dev).train()
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -247,6 +252,7 @@ def train_attribute_classifier(
             loss.backward()
             opt.step()
             sched.step()
+            bar.update(1)
         done += steps
         if not torch.isfinite(loss):
             raise FloatingPointError(f"attribute classifier loss is {loss.item()}; lower lr={lr}")
@@ -259,6 +265,7 @@ def train_attribute_classifier(
         held.append(mean)
         if float(per_attr.min()) >= target or gained < min_gain:
             break
+    bar.close()
     model.training_record = {
         "steps": done,
         "rounds": done // steps,
@@ -292,9 +299,9 @@ def load_or_train_classifier(
     keyword arguments ``kw``), or train it with `train_attribute_classifier` and cache it.
 
     ``key`` identifies the data (see `data_key`); the file name also hashes the training
-    arguments except ``device``, so changing ``steps`` or ``seed`` never reuses a stale model.
+    arguments except ``device`` and ``progress``, so changing ``steps`` or ``seed`` never reuses a stale model.
     """
-    hparams = {k: v for k, v in kw.items() if k != "device"}
+    hparams = {k: v for k, v in kw.items() if k not in ("device", "progress")}
     spec = {"key": key, "num_classes": list(num_classes), "kw": hparams, "format": _CACHE_FORMAT}
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
     path = Path(cache_dir) / f"classifier-{digest[:20]}.pt"

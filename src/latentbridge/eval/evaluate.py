@@ -76,7 +76,7 @@ def _classifiers(
         key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
         out[d] = load_or_train_classifier(
             cache_dir(), key, s.images, s.labels, attrs.num_classes,
-            steps=steps, rounds=rounds, device=device,
+            steps=steps, rounds=rounds, device=device, progress=f"classifier {d}",
         )  # fmt: skip
     return out
 
@@ -98,8 +98,36 @@ def _domain_features(
     paths = [str(p) for s in train.values() for p in s.paths]
     key = data_key(paths, size, extra="domain-classifier")
     return load_or_train_classifier(
-        cache_dir(), key, images, labels, [len(train)], steps=steps, rounds=rounds, device=device
-    )
+        cache_dir(), key, images, labels, [len(train)],
+        steps=steps, rounds=rounds, device=device, progress="domain classifier",
+    )  # fmt: skip
+
+
+def _fit_args(steps: int, rounds: int, device: torch.device) -> dict[str, Any]:
+    """How the evaluation classifiers train (part of their cache key, except the device)."""
+    return {"steps": steps, "rounds": rounds, "limit": 5000, "device": device}
+
+
+def prepare_classifiers(
+    data: Path,
+    size: int,
+    domains: list[str],
+    *,
+    classifier_steps: int = 800,
+    classifier_rounds: int = 5,
+    device: torch.device,
+) -> dict[str, Any]:
+    """Train (or load) the classifiers that an :class:`Evaluator` of ``data`` will use, so that
+    the evaluation finds them cached; returns their training records. ``demo`` calls this
+    before training, to know how much of its time budget the training may take."""
+    fit = _fit_args(classifier_steps, classifier_rounds, device)
+    clf = _classifiers(Path(data), size, read_attributes(Path(data)), domains, **fit)
+    records = {d: c.training_record for d, c in clf.items()}
+    if len(clf) < len(domains):
+        records["domain classifier"] = _domain_features(
+            Path(data), size, domains, **fit
+        ).training_record
+    return records
 
 
 class Evaluator:
@@ -127,7 +155,7 @@ class Evaluator:
                 load_split(self.data, "train", size, domains, limit=limit),
             )
         self.attrs = read_attributes(self.data)
-        fit = {"steps": classifier_steps, "rounds": classifier_rounds, "limit": 5000, "device": dev}
+        fit = _fit_args(classifier_steps, classifier_rounds, dev)
         self.clf = _classifiers(self.data, size, self.attrs, domains, **fit)
         self.classifier_training = {d: c.training_record for d, c in self.clf.items()}
         if features is not None:

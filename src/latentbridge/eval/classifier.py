@@ -235,9 +235,13 @@ def train_attribute_classifier(
     max_shift = min(images.shape[-2:]) // _SHIFT_FRACTION if augment else 0
     held: list[float] = []
     done = 0
-    n_rounds = rounds if n_hold else 1
-    bar = tqdm(total=steps * n_rounds, desc=progress, unit="step", disable=progress is None)
-    for _ in range(n_rounds):
+    # The bar grows by a round's steps when a round begins: how many rounds run is not known
+    # in advance.
+    bar = tqdm(total=0, desc=progress, unit="step", disable=progress is None)
+    for r in range(rounds if n_hold else 1):
+        bar.total += steps
+        if r:
+            bar.set_description(f"{progress}, round {r + 1}")
         model.to(dev).train()
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)

@@ -83,6 +83,17 @@ def test_bad_options_are_user_errors(flag: str, value: str) -> None:
         bench.cmd_bench(args)
 
 
+def test_compile_under_cpu_autocast_is_refused_before_measuring() -> None:
+    """``--compile`` with bf16 on the CPU stops at once (before the matmul peak), saying why."""
+    from latentbridge.train.loop import bf16_supported
+
+    if not bf16_supported(torch.device("cpu")):
+        pytest.skip("this CPU has no bf16: --precision bf16 is refused for that reason instead")
+    argv = ["bench", "--device", "cpu", "--precision", "bf16", "--compile", "default"]
+    with pytest.raises(UserError, match="non-finite gradients"):
+        bench.cmd_bench(_parser().parse_args(argv))
+
+
 def test_bench_under_torchrun_reports_the_machine_once(tmp_path: Path) -> None:
     """Two gloo ranks: one report (rank 0's), global FLOPs per step = one process's."""
     import os

@@ -341,6 +341,7 @@ def _utilisation(flops_per_s: float, peaks: dict[str, float], precision: str) ->
 
 def run_bench(opts: BenchOptions) -> dict[str, Any]:
     """Every measurement of the module docstring for ``opts``; returns the JSON-able report."""
+    from latentbridge.model import check_compile
     from latentbridge.train import distributed
     from latentbridge.train.loop import Trainer
 
@@ -352,6 +353,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     precision = resolve_precision(cfg.train.precision, device)
     if precision == "bf16" and not bf16_supported(device):
         raise UserError(f"--precision bf16: {device.type} here has no bf16 support")
+    check_compile(cfg.train.compile, precision, device.type)  # before the peaks, not after
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     # The peak is measured before and after the model runs and the higher one kept: on a

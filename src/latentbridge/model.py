@@ -132,6 +132,21 @@ def networks(model: Model) -> list[nn.Module]:
     return nets
 
 
+def check_compile(mode: str, precision: str, device: str) -> None:
+    """Raise :class:`UserError` where ``train.compile=mode`` cannot run (see
+    :func:`compile_networks`); ``device`` is a device type (``cpu``, ``cuda``, ...)."""
+    if mode == "off":
+        return
+    if device == "cpu" and precision != "fp32":
+        raise UserError(
+            f"train.compile={mode} with {precision} autocast on the CPU gives non-finite "
+            "gradients (the compiler's bf16 kernels, docs/PERFORMANCE.md section C): use "
+            "--precision fp32 with --compile, or leave compile off"
+        )
+    if not hasattr(torch.compiler, "set_stance"):
+        raise UserError(f"train.compile={mode} needs torch >= 2.6 (this is {torch.__version__})")
+
+
 def compile_networks(
     model: Model, mode: str, *, precision: str = "fp32", device: str = "cpu"
 ) -> list[nn.Module]:
@@ -150,14 +165,7 @@ def compile_networks(
     nets = networks(model)
     if mode == "off":
         return []
-    if device == "cpu" and precision != "fp32":
-        raise UserError(
-            f"train.compile={mode} with {precision} autocast on the CPU gives non-finite "
-            "gradients (the compiler's bf16 kernels, docs/PERFORMANCE.md section C): use "
-            "--precision fp32 with --compile, or leave compile off"
-        )
-    if not hasattr(torch.compiler, "set_stance"):
-        raise UserError(f"train.compile={mode} needs torch >= 2.6 (this is {torch.__version__})")
+    check_compile(mode, precision, device)
     import torch._dynamo.config as dynamo_config
 
     key = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"

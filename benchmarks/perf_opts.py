@@ -8,7 +8,9 @@ Variants (the package now does ``after``):
 - ``upsample``: only ``blocks.upsample2x`` (broadcast-copy forward, ATen backward);
 - ``to_image_cl``: only the to-image conv on channels-last input;
 - ``fused_adam``: only ``torch.optim.Adam(fused=True)``;
-- ``after``: all three.
+- ``after``: all three;
+- ``compiled``: ``after`` with ``train.compile=default`` (fp32 only on the CPU: see
+  ``model.check_compile``); its 3 warm-up steps include the compile.
 
 Each (variant, repetition) is a fresh process that builds a Trainer, runs 3 warm-up steps and
 ``--steps`` timed ones on one cached batch, and prints its median step time. Processes alternate
@@ -28,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-VARIANTS = ("before", "upsample", "to_image_cl", "fused_adam", "after")
+VARIANTS = ("before", "upsample", "to_image_cl", "fused_adam", "after", "compiled")
 
 
 def _legacy(variant: str) -> None:
@@ -38,6 +40,8 @@ def _legacy(variant: str) -> None:
 
     from latentbridge.nn import blocks
 
+    if variant == "compiled":
+        return  # the package as it is
     if variant not in ("upsample", "after"):
 
         def up_forward(self: blocks.UpBlock, x: torch.Tensor, d: int) -> torch.Tensor:
@@ -76,7 +80,10 @@ def run_one(args: argparse.Namespace) -> None:
             "train.batch_size": args.batch_size,
             "train.precision": args.precision,
             "data.workers": 0,
+            "train.warmup": 0,  # the full step (bridge would time auto-encoder-only steps)
         }
+        if args.one == "compiled":
+            over["train.compile"] = "default"
         cfg = methods.resolve(args.method, overrides=over)
         trainer = Trainer(cfg, data=root, run=Path(tmp) / "run", device="cpu")
         batch = trainer.micro_batches(0)

@@ -55,6 +55,9 @@ def test_bench_command_writes_a_complete_report(
     report = json.loads(out.read_text())
     assert set(report) >= {"machine", "config", "peak_flops_per_s", "train", "translate", "data"}
     assert report["config"]["size"] == 16 and report["config"]["batch_size"] == 4
+    assert report["config"]["compile"] == "off" and "compiled" not in printed
+    report["config"]["compile"] = "default"  # how a compiled run names itself in the table
+    assert "fp32, compiled (default), 2 timed steps" in bench.format_report(report)
     assert "fp32" in report["peak_flops_per_s"]
     train = report["train"]
     for key in ("step_s", "pairs_per_s", "flops_per_step", "flops_per_s", "utilisation"):

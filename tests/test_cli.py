@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from latentbridge.cli import main
@@ -252,3 +253,39 @@ def test_classifier_options_reject_bad_values(
         main([cmd, "--classifier-rounds", value])
     assert e.value.code == 2
     assert "--classifier-rounds: must be" in capsys.readouterr().err
+
+
+def test_train_compile_option_reaches_the_config(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`train --compile default` on the CPU under bf16 is refused by the compile check (so the
+    option got through to train.compile), before any step runs."""
+    from latentbridge.train.loop import bf16_supported
+
+    if not bf16_supported(torch.device("cpu")):
+        pytest.skip("no bf16 on this CPU")
+    argv = ["train", "--data", str(two_domains), "--out", str(tmp_path / "r"), "--steps", "1"]
+    argv += ["--compile", "default", "--precision", "bf16", "--device", "cpu"]
+    assert main(argv) == 2
+    assert "train.compile=default with bf16" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--budget", "0"], "--minutes and --budget must be > 0"),
+        (["--minutes", "-1"], "--minutes and --budget must be > 0"),
+        (["--budget", "5", "--minutes", "3"], "not allowed with argument"),
+    ],
+)
+def test_demo_time_options_are_checked(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(["demo", "--out", str(tmp_path / "d"), *args])
+    except SystemExit as e:  # argparse: the two options exclude each other
+        code = e.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()  # refused before generating anything

@@ -263,7 +263,7 @@ def add_compile_argument(p: argparse.ArgumentParser) -> None:
         "--compile",
         choices=get_args(CompileMode),
         help="torch.compile the networks (train.compile; default off): faster steps after a "
-        "compile of 30-100 s at start (docs/PERFORMANCE.md)",
+        "compile of 40-120 s at start (docs/PERFORMANCE.md, section C)",
     )
 
 

@@ -88,7 +88,7 @@ def test_bad_options_are_user_errors(flag: str, value: str) -> None:
 
 def test_compile_under_cpu_autocast_is_refused_before_measuring() -> None:
     """``--compile`` with bf16 on the CPU stops at once (before the matmul peak), saying why."""
-    from latentbridge.train.loop import bf16_supported
+    from latentbridge.precision import bf16_supported
 
     if not bf16_supported(torch.device("cpu")):
         pytest.skip("this CPU has no bf16: --precision bf16 is refused for that reason instead")

@@ -260,14 +260,14 @@ def test_train_compile_option_reaches_the_config(
 ) -> None:
     """`train --compile default` on the CPU under bf16 is refused by the compile check (so the
     option got through to train.compile), before any step runs."""
-    from latentbridge.train.loop import bf16_supported
+    from latentbridge.precision import bf16_supported
 
     if not bf16_supported(torch.device("cpu")):
         pytest.skip("no bf16 on this CPU")
     argv = ["train", "--data", str(two_domains), "--out", str(tmp_path / "r"), "--steps", "1"]
     argv += ["--compile", "default", "--precision", "bf16", "--device", "cpu"]
     assert main(argv) == 2
-    assert "train.compile=default with bf16" in capsys.readouterr().err
+    assert "compile default with bf16" in capsys.readouterr().err
     assert not (tmp_path / "r" / "checkpoints").exists()
 
 
@@ -289,3 +289,58 @@ def test_demo_time_options_are_checked(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "d").exists()  # refused before generating anything
+
+
+def test_translate_compiled_matches_eager(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``translate --compile``: the same images as eager translation; a smaller last batch is
+    padded to the compiled one rather than compiled again, and its outputs do not change."""
+    import numpy as np
+
+    import latentbridge
+
+    run = tmp_path / "run"
+    assert main(train_args(two_domains, run, "--steps", "1")) == 0
+    common = ["translate", "--run", str(run), "--from", "A", "--to", "B", "--device", "cpu"]
+    common += [str(two_domains / "A"), "--batch-size", "4"]  # 10 images: 4, 4, 2
+    assert main([*common, "--out", str(tmp_path / "eager")]) == 0
+    assert main([*common, "--out", str(tmp_path / "comp"), "--compile", "default"]) == 0
+    names = sorted(p.name for p in (tmp_path / "eager").iterdir())
+    assert len(names) == 10 and names == sorted(p.name for p in (tmp_path / "comp").iterdir())
+    for name in names:
+        a = np.asarray(Image.open(tmp_path / "eager" / name), dtype=int)
+        b = np.asarray(Image.open(tmp_path / "comp" / name), dtype=int)
+        assert np.abs(a - b).max() <= 1, name  # float rounding may move a pixel by one level
+
+    eager = latentbridge.load(run, device="cpu")
+    pipe = latentbridge.load(run, device="cpu", compile="default")
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    assert torch.allclose(pipe.translate(x, "A", "B"), eager.translate(x, "A", "B"), atol=1e-4)
+    y = pipe.translate(x[:2], "A", "B")  # padded to the compiled batch of 3
+    assert y.shape == (2, 3, 16, 16) and pipe._sizes == {3}
+    assert torch.allclose(y, eager.translate(x[:2], "A", "B"), atol=1e-4)
+
+
+def test_translate_precision_is_checked(
+    two_domains: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bf16 where the CPU has no native bf16 (emulated: many times slower) and compiling under
+    bf16 autocast on the CPU are both refused with one line, before any image is read."""
+    from latentbridge import precision
+
+    run = tmp_path / "run"
+    assert main(train_args(two_domains, run, "--steps", "1")) == 0
+    args = ["translate", "--run", str(run), "--from", "A", "--to", "B", "--device", "cpu"]
+    args += [str(two_domains / "A"), "--out", str(tmp_path / "out")]
+    capsys.readouterr()
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
+    assert main([*args, "--precision", "bf16"]) != 0
+    assert "no native bf16" in capsys.readouterr().err
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
+    assert main([*args, "--precision", "bf16", "--compile", "default"]) != 0
+    assert "compile" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

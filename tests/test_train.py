@@ -137,7 +137,7 @@ def test_bf16_autocast_trains_on_cpu(two_domains: Path, tmp_path: Path) -> None:
 
 
 def test_auto_precision_is_bf16_only_where_native(two_domains: Path, tmp_path: Path) -> None:
-    from latentbridge.train.loop import bf16_supported, resolve_precision
+    from latentbridge.precision import bf16_supported, resolve_precision
 
     cpu = torch.device("cpu")
     assert resolve_precision("auto", cpu) == ("bf16" if bf16_supported(cpu) else "fp32")

@@ -17,6 +17,7 @@ from PIL import Image
 from torch import Tensor
 
 from latentbridge import config as C
+from latentbridge.errors import UserError
 from latentbridge.imaging import from_pil, to_pil
 from latentbridge.model import Translator
 from latentbridge.train import checkpoint as ckpt_io
@@ -24,10 +25,39 @@ from latentbridge.train.distributed import resolve_device
 
 
 class Pipeline:
-    """A trained translator, in evaluation mode, on one device."""
+    """A trained translator, in evaluation mode, on one device.
 
-    def __init__(self, gen: Translator, cfg: C.Config, device: torch.device, step: int) -> None:
+    ``precision`` (``fp32`` | ``bf16`` | ``fp16`` | ``auto``: bf16 where the device computes it
+    natively) is the autocast of every translation; ``compile`` (``off`` | ``default`` |
+    ``max-autotune-no-cudagraphs``) compiles the encoders and decoders with ``torch.compile``
+    (docs/PERFORMANCE.md, "Translation"): the first batch of each size pays the compile, and a
+    smaller batch than one already compiled is padded to it rather than compiled again.
+    """
+
+    def __init__(
+        self,
+        gen: Translator,
+        cfg: C.Config,
+        device: torch.device,
+        step: int,
+        *,
+        precision: str = "fp32",
+        compile: str = "off",
+    ) -> None:
+        from latentbridge.model import compile_translator
+        from latentbridge.precision import autocast_factory, bf16_supported, resolve_precision
+
         self.gen, self.cfg, self.device, self.step = gen.eval(), cfg, device, step
+        self.precision = resolve_precision(precision, device)
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise UserError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
+        if self.precision == "bf16" and not bf16_supported(device):
+            raise UserError(f"precision bf16: {device.type} here has no native bf16 arithmetic")
+        self.autocast = autocast_factory(self.precision, device)
+        self.compiled = bool(
+            compile_translator(gen, compile, precision=self.precision, device=device.type)
+        )
+        self._sizes: set[int] = set()  # batch sizes the compiled networks have seen
 
     @property
     def domains(self) -> list[str]:
@@ -52,11 +82,24 @@ class Pipeline:
         """x_ab = DE_target(EN_source(x)). PIL inputs are resized/cropped to the model's size."""
         self.gen.index(source), self.gen.index(target)
         if isinstance(images, Tensor):
-            return self.gen.translate(images.to(self.device), source, target)
+            return self._translate(images.to(self.device), source, target)
         single = isinstance(images, Image.Image)
         batch = from_pil([images] if single else images, self.size).to(self.device)
-        out = to_pil(self.gen.translate(batch, source, target))
+        out = to_pil(self._translate(batch, source, target))
         return out[0] if single else out
+
+    def _translate(self, x: Tensor, source: str, target: str) -> Tensor:
+        n = len(x)
+        if self.compiled:  # pad to the smallest batch already compiled that holds x
+            fits = [b for b in self._sizes if b >= n]
+            if fits:
+                pad = min(fits) - n
+                x = torch.cat([x, x.new_zeros(pad, *x.shape[1:])]) if pad else x
+            else:
+                self._sizes.add(n)
+        with self.autocast():
+            y = self.gen.translate(x, source, target)
+        return y[:n].float()
 
     @torch.no_grad()
     def encode(self, images: Tensor, domain: str) -> Tensor:
@@ -65,15 +108,19 @@ class Pipeline:
 
 
 def load(
-    path: str | Path, *, device: str = "auto", checkpoint: str | Path | None = None
+    path: str | Path,
+    *,
+    device: str = "auto",
+    checkpoint: str | Path | None = None,
+    precision: str = "fp32",
+    compile: str = "off",
 ) -> Pipeline:
-    """Load a run folder (its ``checkpoints/last.pt``) or a checkpoint file."""
+    """Load a run folder (its ``checkpoints/last.pt``) or a checkpoint file; ``precision`` and
+    ``compile`` as in :class:`Pipeline`."""
     path = Path(checkpoint) if checkpoint else Path(path)
     if path.is_dir():
         found = ckpt_io.last_checkpoint(path)
         if found is None:
-            from latentbridge.errors import UserError
-
             raise UserError(f"no checkpoint in {path / 'checkpoints'}: train first")
         path = found
     ckpt = ckpt_io.load(path)
@@ -81,4 +128,4 @@ def load(
     dev = resolve_device(device)
     gen = Translator(cfg, ckpt["domains"])
     gen.load_state_dict(ckpt["gen"])
-    return Pipeline(gen.to(dev), cfg, dev, int(ckpt["step"]))
+    return Pipeline(gen.to(dev), cfg, dev, int(ckpt["step"]), precision=precision, compile=compile)

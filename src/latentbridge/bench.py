@@ -46,7 +46,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge.errors import UserError
-from latentbridge.train.loop import bf16_supported, resolve_precision
+from latentbridge.precision import bf16_supported, resolve_precision
 
 DOMAINS = ("A", "B")
 IMAGES_PER_DOMAIN = 128  # enough for several distinct batches of 64 without a long decode

@@ -135,6 +135,18 @@ def add_translate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, help="a specific checkpoint file instead of last.pt")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        default="fp32",
+        help="autocast of the translation (default fp32, as `eval`; auto = bf16 where the "
+        "device computes it natively)",
+    )
+    add_compile_argument(
+        p,
+        help="torch.compile the encoder and decoder (default off): pays on many images, after "
+        "a compile of ~10-40 s (docs/PERFORMANCE.md, section T)",
+    )
     p.set_defaults(func=cmd_translate)
 
 
@@ -185,7 +197,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
-    pipe = load(args.run, device=args.device, checkpoint=args.checkpoint)
+    pipe = load(
+        args.run,
+        device=args.device,
+        checkpoint=args.checkpoint,
+        precision=args.precision,
+        compile=args.compile or "off",
+    )
     pipe.gen.index(args.source), pipe.gen.index(args.target)
     jobs = expand_inputs(args.inputs)
     if not jobs:
@@ -253,18 +271,19 @@ def add_set_argument(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
 
 
-def add_compile_argument(p: argparse.ArgumentParser) -> None:
-    """``--compile MODE`` (train.compile), shared by ``train`` and ``bench``."""
+COMPILE_HELP = (
+    "torch.compile the networks (train.compile; default off): faster steps after a "
+    "compile of 40-120 s at start (docs/PERFORMANCE.md, section C)"
+)
+
+
+def add_compile_argument(p: argparse.ArgumentParser, help: str = COMPILE_HELP) -> None:
+    """``--compile MODE`` (train.compile), shared by ``train``, ``bench`` and ``translate``."""
     from typing import get_args
 
     from latentbridge.config import CompileMode
 
-    p.add_argument(
-        "--compile",
-        choices=get_args(CompileMode),
-        help="torch.compile the networks (train.compile; default off): faster steps after a "
-        "compile of 40-120 s at start (docs/PERFORMANCE.md, section C)",
-    )
+    p.add_argument("--compile", choices=get_args(CompileMode), help=help)
 
 
 def _optional_commands() -> list:

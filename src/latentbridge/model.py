@@ -139,8 +139,8 @@ def check_compile(mode: str, precision: str, device: str) -> None:
         return
     if device == "cpu" and precision != "fp32":
         raise UserError(
-            f"train.compile={mode} with {precision} autocast on the CPU gives non-finite "
-            "gradients (the compiler's bf16 kernels, docs/PERFORMANCE.md section C): use "
+            f"compile {mode} with {precision} autocast on the CPU is refused: the compiler's "
+            "bf16 CPU kernels gave non-finite gradients (docs/PERFORMANCE.md section C); use "
             "--precision fp32 with --compile, or leave compile off"
         )
     if not hasattr(torch.compiler, "set_stance"):
@@ -162,10 +162,26 @@ def compile_networks(
     gave non-finite gradients for these encoders (torch 2.13, every run; eager code and the
     compiler without vectorisation were finite; docs/PERFORMANCE.md, section C).
     """
-    nets = networks(model)
     if mode == "off":
         return []
     check_compile(mode, precision, device)
+    return _compile(networks(model), mode)
+
+
+def compile_translator(
+    gen: Translator, mode: str, *, precision: str = "fp32", device: str = "cpu"
+) -> list[nn.Module]:
+    """``torch.compile`` each encoder and decoder of ``gen`` in place, for translation
+    (``latentbridge.load(..., compile=)``, ``translate --compile``); returns them. Static
+    shapes: each new batch size compiles once more. Refused where :func:`check_compile` refuses
+    (bf16 / fp16 autocast on the CPU)."""
+    if mode == "off":
+        return []
+    check_compile(mode, precision, device)
+    return _compile([*gen.encoders.values(), *gen.decoders.values()], mode)
+
+
+def _compile(nets: list[nn.Module], mode: str) -> list[nn.Module]:
     import torch._dynamo.config as dynamo_config
 
     key = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"

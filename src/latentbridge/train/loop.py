@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import random
 import signal
@@ -26,6 +25,7 @@ from latentbridge import terms
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
 from latentbridge.model import Model, compile_networks
+from latentbridge.precision import autocast_factory, resolve_precision
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed
 from latentbridge.train.log import RunLogger, write_samples
@@ -47,34 +47,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """Whether the device has native bf16 arithmetic (AVX-512 BF16 / AMX on a CPU, Ampere+)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
-        return bool(
-            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-    return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> ``bf16`` where the device computes it natively (measured faster at no cost in
-    quality: docs/PERFORMANCE.md, docs/RESULTS.md), else ``fp32``; other values unchanged."""
-    if precision != "auto":
-        return precision
-    return "bf16" if bf16_supported(device) else "fp32"
-
-
-def autocast_factory(precision: str, device: torch.device) -> Callable[[], Any]:
-    if precision == "fp32":
-        return contextlib.nullcontext
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    if precision == "fp16" and device.type != "cuda":
-        raise UserError("train.precision=fp16 needs a CUDA device; use bf16 on the CPU")
-    return lambda: torch.autocast(device.type, dtype=dtype)
 
 
 def _phase(

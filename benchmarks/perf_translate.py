@@ -114,19 +114,34 @@ def one(args: argparse.Namespace, size: int, batch: int, peak: float) -> dict[st
 
 
 def table(files: list[str]) -> str:
-    rows = [
-        "| preset | size | batch | variant | ms | images/s | ratio | % fp32 peak / matched |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for f in files:
-        r = json.loads(Path(f).read_text())
+    """One row per preset and size: batch-1 latency and batch-``B`` throughput of each variant
+    (``% of the fp32 peak / drift-matched``) and its ratio to eager; the variants every file
+    measured."""
+    rows: list[str] = []
+    reports = [json.loads(Path(f).read_text()) for f in files]
+    common = set.intersection(*(set(m["variants"]) for r in reports for m in r["runs"]))
+    for r in reports:
+        by_size: dict[int, dict[int, dict[str, Any]]] = {}
         for m in r["runs"]:
-            for v, d in m["variants"].items():
-                rows.append(
-                    f"| {r['method']} | {m['size']} | {m['batch']} | {v} | {d['ms']:.1f} | "
-                    f"{d['images_per_s']:.0f} | ×{d['ratio']:.2f} | "
-                    f"{d['pct_best']:.0f} % / {d['pct_matched']:.0f} % |"
-                )
+            variants = {v: d for v, d in m["variants"].items() if v in common}
+            by_size.setdefault(m["size"], {})[m["batch"]] = variants
+        for size, batches in sorted(by_size.items()):
+            cells = [r["method"], f"{size}"]
+            for batch, variants in sorted(batches.items()):
+                for v, d in variants.items():
+                    ratio = "" if v == "eager" else f" ×{d['ratio']:.2f}"
+                    cells.append(
+                        f"{d['ms']:.1f} ms{ratio}"
+                        if batch == 1
+                        else f"{d['pct_best']:.0f} % / {d['pct_matched']:.0f} %{ratio}"
+                    )
+            if not rows:
+                head = ["preset", "px"]
+                for batch, variants in sorted(batches.items()):
+                    kind = "latency" if batch == 1 else "% fp32 peak / matched"
+                    head += [f"batch {batch} {v} ({kind})" for v in variants]
+                rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 

@@ -38,6 +38,8 @@ def test_every_method_trains(method: str, two_domains: Path, tmp_path: Path) -> 
 def _state(t: Trainer) -> dict[str, torch.Tensor]:
     s = {f"gen.{k}": v for k, v in t.model.gen.state_dict().items()}
     s.update({f"dis.{k}": v for k, v in t.model.dis.state_dict().items()})
+    if t.ema is not None:
+        s.update({f"ema.{k}": v for k, v in t.ema.state_dict().items()})
     for name, phase in (("g", t.gen), ("d", t.dis)):
         for i, st in phase.optimizer.state_dict()["state"].items():
             s.update({f"opt{name}.{i}.{k}": v for k, v in st.items() if torch.is_tensor(v)})
@@ -53,6 +55,7 @@ def test_resume_4_plus_2_equals_6_bit_for_bit(
 ) -> None:
     root = request.getfixturevalue(data)
     extra = {"train__save_every": 100, "data__flip": True, "train__lr_step": 3, "train__warmup": 1}
+    extra["train__ema"] = 0.9  # the weight average resumes too
     six = run(root, tmp_path / "six", method, 6, **extra)
     run(root, tmp_path / "split", method, 4, **extra)
     resumed = run(root, tmp_path / "split", method, 6, resume=True, **extra)
@@ -62,6 +65,54 @@ def test_resume_4_plus_2_equals_6_bit_for_bit(
     for k in a:
         assert torch.equal(a[k], b[k]), k
     assert resumed.gen.optimizer.param_groups[0]["lr"] == six.gen.optimizer.param_groups[0]["lr"]
+
+
+def test_weight_average_follows_its_ramp(two_domains: Path, tmp_path: Path) -> None:
+    """``train.ema``: after each optimizer step s the average moves towards the new weights by
+    1 - min(decay, (1 + s) / (10 + s)); the trained weights are untouched by it; samples and
+    checkpoints carry it; ``load`` translates with it unless told ``ema=False``."""
+    import latentbridge
+    from latentbridge.train.ema import decay_at
+
+    cfg = methods.resolve("cogan", overrides=tiny(train__ema=0.5))
+    t = Trainer(cfg, data=two_domains, run=tmp_path / "ema", device="cpu")
+    expected = [p.detach().clone() for p in t.model.gen.parameters()]
+    for step in range(4):
+        t.step = step
+        t.one_step(t.micro_batches(step))
+        d = decay_at(0.5, step)
+        expected = [
+            d * e + (1 - d) * p.detach() for e, p in zip(expected, t.model.gen.parameters())
+        ]
+    assert [decay_at(0.5, s) for s in (0, 1)] == [0.1, 2 / 11] and decay_at(0.5, 50) == 0.5
+    avg, trained = list(t.ema.avg.parameters()), list(t.model.gen.parameters())
+    assert len(avg) == len(trained) == len(expected)
+    for a, e in zip(avg, expected):
+        assert torch.allclose(a, e, atol=1e-6)
+    assert max(float((a - w.detach()).abs().max()) for a, w in zip(avg, trained)) > 1e-5
+    assert t.translator is t.ema.avg and not any(p.requires_grad for p in avg)
+    t.step = 4
+    t.save()
+    ckpt = ckpt_io.load(tmp_path / "ema" / "checkpoints" / "last.pt")
+    assert ckpt["gen_ema"].keys() == ckpt["gen"].keys()
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with_ema = latentbridge.load(tmp_path / "ema", device="cpu")
+    without = latentbridge.load(tmp_path / "ema", device="cpu", ema=False)
+    assert (with_ema.weights, without.weights) == ("ema", "trained")
+    assert torch.allclose(with_ema.translate(x, "A", "B"), t.ema.avg.translate(x, "A", "B"))
+    assert torch.allclose(without.translate(x, "A", "B"), t.model.gen.eval().translate(x, "A", "B"))
+
+
+def test_weight_average_is_checked(two_domains: Path, tmp_path: Path) -> None:
+    from latentbridge.errors import UserError
+
+    with pytest.raises(UserError, match="train.ema"):
+        run(two_domains, tmp_path / "bad", "baseline", 1, train__ema=1.0)
+    t = run(two_domains, tmp_path / "off", "baseline", 1)
+    assert (
+        t.ema is None
+        and ckpt_io.load(tmp_path / "off" / "checkpoints" / "last.pt")["gen_ema"] is None
+    )
 
 
 def test_resume_without_checkpoint_is_an_error(two_domains: Path, tmp_path: Path) -> None:

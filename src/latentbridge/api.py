@@ -58,6 +58,7 @@ class Pipeline:
             compile_translator(gen, compile, precision=self.precision, device=device.type)
         )
         self._sizes: set[int] = set()  # batch sizes the compiled networks have seen
+        self.weights = "trained"  # or "ema": the weight average (set by :func:`load`)
 
     @property
     def domains(self) -> list[str]:
@@ -114,9 +115,11 @@ def load(
     checkpoint: str | Path | None = None,
     precision: str = "fp32",
     compile: str = "off",
+    ema: bool = True,
 ) -> Pipeline:
     """Load a run folder (its ``checkpoints/last.pt``) or a checkpoint file; ``precision`` and
-    ``compile`` as in :class:`Pipeline`."""
+    ``compile`` as in :class:`Pipeline`. A run trained with ``train.ema`` translates with its
+    weight average unless ``ema=False`` (the trained weights themselves)."""
     path = Path(checkpoint) if checkpoint else Path(path)
     if path.is_dir():
         found = ckpt_io.last_checkpoint(path)
@@ -127,5 +130,8 @@ def load(
     cfg = C.from_dict(ckpt["config"])
     dev = resolve_device(device)
     gen = Translator(cfg, ckpt["domains"])
-    gen.load_state_dict(ckpt["gen"])
-    return Pipeline(gen.to(dev), cfg, dev, int(ckpt["step"]), precision=precision, compile=compile)
+    use_ema = ema and ckpt.get("gen_ema") is not None
+    gen.load_state_dict(ckpt["gen_ema"] if use_ema else ckpt["gen"])
+    pipe = Pipeline(gen.to(dev), cfg, dev, int(ckpt["step"]), precision=precision, compile=compile)
+    pipe.weights = "ema" if use_ema else "trained"
+    return pipe

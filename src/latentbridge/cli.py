@@ -142,6 +142,7 @@ def add_translate(sub: argparse._SubParsersAction) -> None:
         help="autocast of the translation (default fp32, as `eval`; auto = bf16 where the "
         "device computes it natively)",
     )
+    add_no_ema_argument(p)
     add_compile_argument(
         p,
         help="torch.compile the encoder and decoder (default off): pays on many images, after "
@@ -203,6 +204,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         precision=args.precision,
         compile=args.compile or "off",
+        ema=not args.no_ema,
     )
     pipe.gen.index(args.source), pipe.gen.index(args.target)
     jobs = expand_inputs(args.inputs)
@@ -284,6 +286,16 @@ def add_compile_argument(p: argparse.ArgumentParser, help: str = COMPILE_HELP) -
     from latentbridge.config import CompileMode
 
     p.add_argument("--compile", choices=get_args(CompileMode), help=help)
+
+
+def add_no_ema_argument(p: argparse.ArgumentParser) -> None:
+    """``--no-ema``, shared by ``eval`` and ``translate``."""
+    p.add_argument(
+        "--no-ema",
+        action="store_true",
+        help="use the trained weights, not their moving average (where the run kept one: "
+        "train.ema)",
+    )
 
 
 def _optional_commands() -> list:

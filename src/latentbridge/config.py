@@ -105,6 +105,9 @@ class TrainConfig:
     # torch.compile every network (fused kernels) with this mode; the first steps compile
     compile: CompileMode = "off"
     accumulate: int = 1  # micro-batches per optimizer step (gradient accumulation)
+    # decay of a moving average of the generator's weights that translate/eval use (0 = off;
+    # train/ema.py): 0.999 averages over the last ~1,000 steps
+    ema: float = 0.0
     seed: int = 0
 
 

@@ -31,6 +31,9 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=500, help="test images per domain (default 500)")
     add_classifier_arguments(p)
     p.add_argument("--device", default="auto")
+    from latentbridge.cli import add_no_ema_argument
+
+    add_no_ema_argument(p)
     p.set_defaults(func=cmd_eval)
     c = sub.add_parser(
         "compare",
@@ -124,6 +127,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         classifier_steps=args.classifier_steps,
         classifier_rounds=args.classifier_rounds,
+        ema=not args.no_ema,
     )
     print_summary(m, out)
     return 0

@@ -257,9 +257,11 @@ def evaluator(
     limit: int = 500,
     classifier_steps: int = 800,
     classifier_rounds: int = 5,
+    ema: bool = True,
 ) -> Evaluator:
-    """Load ``run`` (or ``checkpoint``) and prepare its evaluation on ``data``."""
-    pipe = load(run, device=device, checkpoint=checkpoint)
+    """Load ``run`` (or ``checkpoint``) and prepare its evaluation on ``data``; ``ema`` as in
+    :func:`latentbridge.load`."""
+    pipe = load(run, device=device, checkpoint=checkpoint, ema=ema)
     return Evaluator(
         pipe,
         data,
@@ -278,6 +280,7 @@ def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
         "run": str(run),
         "method": ev.pipe.cfg.method,
         "step": ev.pipe.step,
+        "weights": ev.pipe.weights,
         "data": str(ev.data),
         "split": ev.split,
         "n_images": {d: len(s.images) for d, s in ev.test.items()},

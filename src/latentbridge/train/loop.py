@@ -24,10 +24,11 @@ from latentbridge import config as C
 from latentbridge import terms
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
-from latentbridge.model import Model, compile_networks
+from latentbridge.model import Model, Translator, compile_networks
 from latentbridge.precision import autocast_factory, resolve_precision
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed
+from latentbridge.train.ema import WeightAverage
 from latentbridge.train.log import RunLogger, write_samples
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import Phase, step_pairs, train_step
@@ -154,6 +155,9 @@ class Trainer:
             self._load(ckpt)
         elif self.dist.world > 1:  # per-rank noise streams; parameters are broadcast by DDP
             torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
+        self.ema = WeightAverage(self.model.gen, cfg, cfg.train.ema) if cfg.train.ema else None
+        if self.ema is not None and ckpt is not None and ckpt.get("gen_ema") is not None:
+            self.ema.load_state_dict(ckpt["gen_ema"])  # (else it starts from the loaded weights)
         self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
         self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
 
@@ -185,6 +189,7 @@ class Trainer:
             "domains": self.data.domains,
             "step": self.step,
             "gen": self.model.gen.state_dict(),
+            "gen_ema": self.ema.state_dict() if self.ema is not None else None,
             "dis": self.model.dis.state_dict(),
             "opt": {
                 "gen": self.gen.optimizer.state_dict(),
@@ -219,6 +224,12 @@ class Trainer:
         distributed.barrier(self.dist)
         return path
 
+    @property
+    def translator(self) -> Translator:
+        """The generator that samples show and checkpoints' users translate with: the weight
+        average where ``train.ema`` is on, else the trained weights."""
+        return self.ema.avg if self.ema is not None else self.model.gen
+
     def micro_batches(self, step: int) -> list[dict[str, Tensor]]:
         t, d = self.cfg.train, self.dist
         chunks = t.accumulate * d.world
@@ -234,7 +245,7 @@ class Trainer:
         micro = [
             {k: v.to(self.dist.device, non_blocking=True) for k, v in x.items()} for x in micro
         ]
-        return train_step(
+        logs = train_step(
             gen=self.gen,
             dis=self.dis,
             micro_batches=micro,
@@ -244,6 +255,9 @@ class Trainer:
             autocast=self.autocast,
             last_ckpt=self.last_ckpt,
         )
+        if self.ema is not None:
+            self.ema.update(self.step)
+        return logs
 
 
 def _postfix(logs: dict[str, float]) -> str:
@@ -302,7 +316,7 @@ def train(
                 sums, n_logged, t_last = {}, 0, now
             if trainer.step % t.sample_every == 0 and trainer.dist.main:
                 image = write_samples(
-                    trainer.model.gen,
+                    trainer.translator,
                     trainer.fixed,
                     run / "samples" / f"step_{trainer.step:07d}.png",
                 )
@@ -315,6 +329,6 @@ def train(
     bar.close()
     path = trainer.save()
     if trainer.dist.main:
-        write_samples(trainer.model.gen, trainer.fixed, run / "samples" / "last.png")
+        write_samples(trainer.translator, trainer.fixed, run / "samples" / "last.png")
     trainer.logger.close()
     return TrainResult(run, trainer.step, path, interrupted, time.monotonic() - start_time)

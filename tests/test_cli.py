@@ -344,3 +344,42 @@ def test_translate_precision_is_checked(
     assert main([*args, "--precision", "bf16", "--compile", "default"]) != 0
     assert "compile" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_no_ema_and_pipeline_options_reach_load(
+    two_domains: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``translate`` and ``eval`` pass ``--no-ema`` (and translate its precision and compile
+    mode) through to ``load``; ``load`` rejects a precision or compile mode it does not know."""
+    import latentbridge
+    from latentbridge import api
+    from latentbridge.errors import UserError
+
+    run = tmp_path / "run"
+    assert main(train_args(two_domains, run, "--steps", "1")) == 0
+    with pytest.raises(UserError, match="precision must be"):
+        latentbridge.load(run, device="cpu", precision="fp8")
+    with pytest.raises(UserError, match="compile must be one of"):
+        latentbridge.load(run, device="cpu", compile="fast")
+    seen: list[dict[str, object]] = []
+
+    def fake_load(*args: object, **kw: object) -> None:
+        seen.append(kw)
+        raise UserError("stopped by the test")
+
+    monkeypatch.setattr(api, "load", fake_load)
+    tr = ["translate", "--run", str(run), "--from", "A", "--to", "B", str(two_domains / "A")]
+    tr += ["--out", str(tmp_path / "out"), "--device", "cpu"]
+    assert main(tr) != 0 and main([*tr, "--no-ema", "--compile", "default"]) != 0
+    ev = ["eval", "--run", str(run), "--data", str(two_domains), "--device", "cpu"]
+    monkeypatch.setattr("latentbridge.eval.evaluate.load", fake_load)
+    assert main(ev) != 0 and main([*ev, "--no-ema"]) != 0
+    assert [kw["ema"] for kw in seen] == [True, False, True, False]
+    assert (seen[0]["compile"], seen[1]["compile"], seen[0]["precision"]) == (
+        "off",
+        "default",
+        "fp32",
+    )

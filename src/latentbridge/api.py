@@ -10,7 +10,7 @@ has the same kind.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import overload
+from typing import get_args, overload
 
 import torch
 from PIL import Image
@@ -54,6 +54,10 @@ class Pipeline:
         if self.precision == "bf16" and not bf16_supported(device):
             raise UserError(f"precision bf16: {device.type} here has no native bf16 arithmetic")
         self.autocast = autocast_factory(self.precision, device)
+        if compile not in get_args(C.CompileMode):
+            raise UserError(
+                f"compile must be one of {list(get_args(C.CompileMode))}, got {compile!r}"
+            )
         self.compiled = bool(
             compile_translator(gen, compile, precision=self.precision, device=device.type)
         )

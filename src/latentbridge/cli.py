@@ -145,8 +145,8 @@ def add_translate(sub: argparse._SubParsersAction) -> None:
     add_no_ema_argument(p)
     add_compile_argument(
         p,
-        help="torch.compile the encoder and decoder (default off): pays on many images, after "
-        "a compile of ~10-40 s (docs/PERFORMANCE.md, section T)",
+        help="torch.compile the encoder and decoder (default off): pays on many images; each new "
+        "batch size compiles first (docs/PERFORMANCE.md, section T)",
     )
     p.set_defaults(func=cmd_translate)
 

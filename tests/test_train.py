@@ -182,7 +182,18 @@ def test_gradient_accumulation_matches_one_big_batch(two_domains: Path, tmp_path
     assert max(float((sa[k] - sb[k]).abs().max()) for k in sa) < 1e-4
 
 
-def test_bf16_autocast_trains_on_cpu(two_domains: Path, tmp_path: Path) -> None:
+def test_bf16_autocast_trains_on_cpu(
+    two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bf16 autocast trains (emulated where the CPU has no bf16: the check is patched so the
+    path runs on every machine), and is refused where the device has no native bf16."""
+    from latentbridge import precision
+    from latentbridge.errors import UserError
+
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
+    with pytest.raises(UserError, match="no native bf16"):
+        run(two_domains, tmp_path / "refused", "unit", 1, train__precision="bf16")
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
     t = run(two_domains, tmp_path / "bf16", "unit", 2, train__precision="bf16")
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
 

@@ -45,14 +45,13 @@ class Pipeline:
         compile: str = "off",
     ) -> None:
         from latentbridge.model import compile_translator
-        from latentbridge.precision import autocast_factory, bf16_supported, resolve_precision
+        from latentbridge.precision import autocast_factory, check_native, resolve_precision
 
         self.gen, self.cfg, self.device, self.step = gen.eval(), cfg, device, step
         self.precision = resolve_precision(precision, device)
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise UserError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
-        if self.precision == "bf16" and not bf16_supported(device):
-            raise UserError(f"precision bf16: {device.type} here has no native bf16 arithmetic")
+        check_native(self.precision, device)
         self.autocast = autocast_factory(self.precision, device)
         if compile not in get_args(C.CompileMode):
             raise UserError(

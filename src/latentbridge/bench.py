@@ -46,7 +46,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge.errors import UserError
-from latentbridge.precision import bf16_supported, resolve_precision
+from latentbridge.precision import bf16_supported, check_native, resolve_precision
 
 DOMAINS = ("A", "B")
 IMAGES_PER_DOMAIN = 128  # enough for several distinct batches of 64 without a long decode
@@ -351,8 +351,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     device = distributed.resolve_device(opts.device)
     cfg = _config(opts)
     precision = resolve_precision(cfg.train.precision, device)
-    if precision == "bf16" and not bf16_supported(device):
-        raise UserError(f"--precision bf16: {device.type} here has no bf16 support")
+    check_native(precision, device)
     check_compile(cfg.train.compile, precision, device.type)  # before the peaks, not after
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -35,6 +35,16 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if bf16_supported(device) else "fp32"
 
 
+def check_native(precision: str, device: torch.device) -> None:
+    """Refuse bf16 where the device has no native bf16: autocast would still run, emulated and
+    many times slower (oneDNN's reference convolution on a CPU without AVX-512 BF16 / AMX)."""
+    if precision == "bf16" and not bf16_supported(device):
+        raise UserError(
+            f"precision bf16: {device.type} here has no native bf16 arithmetic (it would be "
+            "emulated, many times slower); use fp32 or auto"
+        )
+
+
 def autocast_factory(precision: str, device: torch.device) -> Callable[[], Any]:
     """A zero-argument factory of the autocast context for a resolved ``precision``."""
     if precision == "fp32":

@@ -25,7 +25,7 @@ from latentbridge import terms
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
 from latentbridge.model import Model, Translator, compile_networks
-from latentbridge.precision import autocast_factory, resolve_precision
+from latentbridge.precision import autocast_factory, check_native, resolve_precision
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed
 from latentbridge.train.ema import WeightAverage
@@ -143,6 +143,7 @@ class Trainer:
         )
         seed_everything(cfg.train.seed)
         self.precision = resolve_precision(cfg.train.precision, self.dist.device)
+        check_native(self.precision, self.dist.device)
         self.autocast = autocast_factory(self.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)
         compile_networks(

@@ -59,3 +59,29 @@ def test_moment_distance_is_zero_for_same_statistics_and_sees_shift_and_scale() 
     assert losses.moment_distance(z, permuted).item() < 1e-6
     assert abs(losses.moment_distance(z, z + 1).item() - 1.0) < 1e-5
     assert losses.moment_distance(z, 3 * z).item() > 1.5
+
+
+def test_patch_nce_finds_each_position_of_each_image_and_nothing_else() -> None:
+    torch.manual_seed(0)
+    k = torch.randn(4, 16, 3, 3)  # 4 images, 9 positions: 36 codes in all
+    other_subject = k[[1, 2, 3, 0]]  # each image given another image's code
+    moved = k.flatten(2)[..., torch.randperm(9)].view_as(k)  # the right image, wrong places
+    exact = losses.patch_nce(k, k, temperature=0.05, patches=64).item()
+    assert exact < 0.01
+    assert abs(losses.patch_nce(3 * k + 0, k, 0.05, 64).item() - exact) < 1e-5  # cosine: scale-free
+    assert losses.patch_nce(other_subject, k, 0.05, 64).item() > 5.0
+    assert losses.patch_nce(moved, k, 0.05, 64).item() > 5.0
+    # a vector code: each translation must pick its own image out of the batch
+    v = torch.randn(8, 32)
+    assert losses.patch_nce(v, v, 0.05, 1).item() < 0.01
+    assert losses.patch_nce(v.roll(1, 0), v, 0.05, 1).item() > 5.0
+
+
+def test_patch_nce_samples_positions_and_trains_only_the_query() -> None:
+    torch.manual_seed(0)
+    q = torch.randn(2, 8, 8, 8, requires_grad=True)
+    k = torch.randn(2, 8, 8, 8, requires_grad=True)
+    loss = losses.patch_nce(q, k, 0.07, patches=5)
+    loss.backward()
+    assert q.grad is not None and k.grad is None
+    assert int((q.grad.flatten(2).abs().sum(1) > 0).sum()) == 2 * 5  # 5 positions per image

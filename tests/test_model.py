@@ -150,20 +150,22 @@ def test_fast_upsample_matches_interpolate_forward_and_backward() -> None:
 
 def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
     cfg = methods.resolve(
-        "baseline", overrides=tiny(loss__edge=1.0, loss__palette=1.0, loss__moments=1.0)
+        "baseline",
+        overrides=tiny(loss__edge=1.0, loss__palette=1.0, loss__moments=1.0, loss__nce=1.0),
     )
     model = Model(cfg, ["A", "B"])
     x = {d: torch.rand(4, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
     weights = terms.weights(cfg.loss, step=10**6, warmup=0)
     loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, [("A", "B"), ("B", "A")], weights)
-    for key in ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B"):
+    for key in ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B", "gen/nce/A->B"):
         assert key in named and torch.isfinite(named[key])
     loss.backward()
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
 
 
 def test_bad_prior_sizes_are_user_errors() -> None:
-    for key in ("loss.edge_scale", "loss.palette_size", "loss.color_size"):
+    sizes = ("loss.edge_scale", "loss.palette_size", "loss.color_size")
+    for key in (*sizes, "loss.nce_patches", "loss.nce_temperature"):
         cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
         with pytest.raises(UserError, match=key):
             Model(cfg, ["A", "B"])

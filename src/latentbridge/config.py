@@ -80,7 +80,10 @@ class LossConfig:
     palette_size: int = 8  # the palette term compares this many x this many pooled pixels
     edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)
     edge_scale: int = 2  # the edge term compares images average-pooled by this factor
-    ramp_steps: int = 0  # latent_adv, moments, semantic, teacher ramp from 0 over N steps
+    nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
+    nce_temperature: float = 0.07  # temperature of the nce term's softmax
+    nce_patches: int = 64  # latent positions per image the nce term samples
+    ramp_steps: int = 0  # latent_adv, moments, semantic, teacher, nce ramp from 0 over N steps
 
 
 @dataclass(frozen=True)

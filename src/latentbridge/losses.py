@@ -122,6 +122,26 @@ def edge_consistency(x: Tensor, y: Tensor, scale: int) -> Tensor:
     return F.l1_loss(edge_map(x, scale), edge_map(y, scale))
 
 
+def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
+    """Contrastive correspondence of two codes (PatchNCE, Park et al. 2020, on the latent grid):
+    each position of ``q`` (the translation's code, shape (B, C, H, W) or (B, C)) must pick the
+    same position of the same image in ``k`` (the source's code, the anchor: no gradient) out of
+    every sampled position of every image in the batch. Cross-entropy of the cosine similarities
+    over ``temperature``; ``patches`` positions per image are drawn at random (all of them when
+    the grid is smaller). A code that keeps which subject and which part it is scores low,
+    however its values are rendered; a copy of another subject's code does not."""
+    if q.dim() == 2:
+        q, k = q[..., None, None], k[..., None, None]
+    qf, kf = q.float().flatten(2), k.detach().float().flatten(2)  # (B, C, HW)
+    if qf.shape[2] > patches:
+        keep = torch.randperm(qf.shape[2], device=qf.device)[:patches]
+        qf, kf = qf[..., keep], kf[..., keep]
+    qn = F.normalize(qf.transpose(1, 2).flatten(0, 1), dim=1)  # (B * P, C)
+    kn = F.normalize(kf.transpose(1, 2).flatten(0, 1), dim=1)
+    logits = qn @ kn.t() / temperature
+    return F.cross_entropy(logits, torch.arange(len(qn), device=qn.device))
+
+
 def relational_agreement(z: Tensor, t: Tensor) -> Tensor:
     """Agreement of a code with a teacher's features, free of their dimensions: the mean squared
     difference of the two (B, B) cosine-similarity matrices of the batch (relational distillation,

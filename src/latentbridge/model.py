@@ -44,6 +44,11 @@ def check_config(cfg: Config, n_domains: int) -> None:
         value = getattr(cfg.loss, key)
         if not 1 <= value <= size // 2:
             raise UserError(f"loss.{key} must be between 1 and data.size / 2, got {value}")
+    if cfg.loss.nce_temperature <= 0 or cfg.loss.nce_patches < 1:
+        raise UserError(
+            "loss.nce_temperature must be > 0 and loss.nce_patches >= 1, got "
+            f"{cfg.loss.nce_temperature} and {cfg.loss.nce_patches}"
+        )
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if n_domains < 2:

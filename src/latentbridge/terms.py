@@ -84,6 +84,15 @@ def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def nce(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"nce/{a}->{b}": losses.patch_nce(
+            f.mu_ab(a, b), f.mu(a), c.cfg.nce_temperature, c.cfg.nce_patches
+        )
+        for a, b in c.pairs
+    }
+
+
 def kl(f: Forward, c: Context) -> dict[str, Tensor]:
     return {f"kl/{a}": losses.kl_unit_gaussian(f.mu(a)) for a in c.domains}
 
@@ -150,6 +159,7 @@ GEN_TERMS: dict[str, Term] = {
     "moments": moments,
     "cycle": cycle,
     "semantic": semantic,
+    "nce": nce,
     "kl": kl,
     "teacher": teacher,
     "color": color,
@@ -159,7 +169,7 @@ GEN_TERMS: dict[str, Term] = {
 DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
 AUTOENCODER_TERMS = ("recon", "kl")  # the only terms of the warm-up phase
 # the alignment terms that loss.ramp_steps ramps
-RAMPED_TERMS = ("latent_adv", "moments", "semantic", "teacher")
+RAMPED_TERMS = ("latent_adv", "moments", "semantic", "nce", "teacher")
 
 
 def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:

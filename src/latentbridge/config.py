@@ -66,6 +66,7 @@ class LossConfig:
     gan: float = 1.0  # D_b judges x_ab
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
     gan_type: GanType = "lsgan"
+    diffaug: str = ""  # D sees real and fake images augmented, e.g. "color,translation,cutout"
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)

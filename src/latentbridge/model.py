@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from latentbridge import augment
 from latentbridge.config import Config
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
@@ -49,6 +50,10 @@ def check_config(cfg: Config, n_domains: int) -> None:
             "loss.nce_temperature must be > 0 and loss.nce_patches >= 1, got "
             f"{cfg.loss.nce_temperature} and {cfg.loss.nce_patches}"
         )
+    try:
+        augment.parse(cfg.loss.diffaug)
+    except ValueError as e:
+        raise UserError(f"loss.diffaug: {e}") from None
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if n_domains < 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from latentbridge import terms
+from latentbridge import augment, terms
 from latentbridge.config import Config
 from latentbridge.errors import UserError
 from latentbridge.forward import Forward
@@ -63,18 +63,20 @@ class GenObjective(nn.Module):
         self._critics = [critics]
         self.teacher = load_teacher(cfg.loss.teacher_net) if cfg.loss.teacher > 0 else None
         self.index = {d: i for i, d in enumerate(gen.domains)}
+        self.augment = augment.augmenter(cfg.loss.diffaug)
 
     def context(self, pairs: list[terms.Pair], *, frozen: bool) -> terms.Context:
         critics = self._critics[0]
         call = frozen_call if frozen else (lambda m: m)
         image = {d: call(critics.image[d]) for d in critics.image}
+        aug = self.augment
         domains = sorted({d for p in pairs for d in p}, key=self.index.__getitem__)
         return terms.Context(
             cfg=self.cfg.loss,
             pairs=pairs,
             domains=domains,
             index=self.index,
-            d_image=lambda d, x: image[d](x),
+            d_image=lambda d, x: image[d](x if aug is None else aug(x)),
             d_latent=call(critics.latent) if critics.latent is not None else None,
             teacher=self.teacher,
         )

@@ -23,18 +23,18 @@ SETS = {
 }
 
 
-def launch(data: Path, run: Path, steps: int, *, ranks: int, resume: bool = False) -> None:
-    args = [
-        "train",
-        "--data",
-        str(data),
-        "--out",
-        str(run),
-        "--method",
-        "xgan",
-        "--steps",
-        str(steps),
-    ]
+def launch(
+    data: Path,
+    run: Path,
+    steps: int,
+    *,
+    ranks: int,
+    resume: bool = False,
+    minutes: float | None = None,
+    timeout: int = 240,
+) -> None:
+    budget = ["--steps", str(steps)] if minutes is None else ["--minutes", str(minutes)]
+    args = ["train", "--data", str(data), "--out", str(run), "--method", "xgan", *budget]
     args += ["--device", "cpu", "--no-progress"] + [
         a for k, v in SETS.items() for a in ("--set", f"{k}={v}")
     ]
@@ -54,7 +54,7 @@ def launch(data: Path, run: Path, steps: int, *, ranks: int, resume: bool = Fals
             "latentbridge",
             *args,
         ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -89,3 +89,12 @@ def test_two_ranks_equal_one_process_and_resume_across_world_sizes(
     ref = tmp_path / "ref"
     launch(two_domains, ref, 5, ranks=1)
     assert_close(one, ref)
+
+
+def test_ranks_stop_together_on_a_time_budget(two_domains: Path, tmp_path: Path) -> None:
+    """Each rank's clock says when the minutes are up; the ranks agree on the step to stop at
+    (before, the first rank to stop left the other waiting in an all-reduce for ever)."""
+    run = tmp_path / "timed"
+    launch(two_domains, run, 0, ranks=2, minutes=0.1, timeout=120)
+    ckpt = ckpt_io.load(run / "checkpoints" / "last.pt")
+    assert ckpt["step"] > 3  # trained for the time given, then saved once, on rank 0

@@ -72,6 +72,17 @@ def wrap(module: nn.Module, d: Dist) -> nn.Module:
     )
 
 
+def agree_max(d: Dist, value: int) -> int:
+    """The largest of every rank's ``value`` (``value`` itself in one process): how ranks that
+    decide by their own clock or signals stop at the same step instead of leaving the others
+    waiting in a gradient all-reduce."""
+    if d.world == 1:
+        return value
+    flag = torch.tensor([value], device=d.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item())
+
+
 def barrier(d: Dist) -> None:
     if d.world > 1:
         dist.barrier()

@@ -299,9 +299,15 @@ def train(
     images_per_step = t.batch_size * len(trainer.data.domains)
     batches = _prefetch(trainer.micro_batches, trainer.step, trainer.cfg.data.workers)
     with _StopFlag() as stop:
-        while (target is None or trainer.step < target) and (
-            deadline is None or time.monotonic() < deadline
-        ):
+        while target is None or trainer.step < target:
+            # Every rank stops at the same step: 1 = time is up, 2 = a signal (on any rank).
+            why = 2 if stop.signal is not None else 0
+            if why == 0 and deadline is not None and time.monotonic() >= deadline:
+                why = 1
+            why = distributed.agree_max(trainer.dist, why)
+            if why:
+                interrupted = why == 2
+                break
             logs = trainer.one_step(next(batches))
             trainer.step += 1
             for k, v in logs.items():
@@ -324,9 +330,6 @@ def train(
                 trainer.logger.image("samples", trainer.step, image)
             if trainer.step % t.save_every == 0:
                 trainer.save()
-            if stop.signal is not None:
-                interrupted = True
-                break
     bar.close()
     path = trainer.save()
     if trainer.dist.main:

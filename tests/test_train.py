@@ -312,3 +312,23 @@ def test_compile_under_cpu_autocast_is_refused(two_domains: Path, tmp_path: Path
             train__compile="default",
             train__precision="bf16",
         )
+
+
+def test_prefetch_worker_is_joined_on_close() -> None:
+    """Closing the batch generator stops and joins its worker thread: a thread still making a
+    batch inside torch while the interpreter exits aborts the process after training."""
+    import threading
+    import time
+
+    from latentbridge.train.loop import _prefetch
+
+    before = threading.active_count()
+
+    def make(step: int) -> int:
+        time.sleep(0.05)  # the worker is busy making the next batch when close() comes
+        return step
+
+    batches = _prefetch(make, 3, depth=2)
+    assert [next(batches), next(batches)] == [3, 4]
+    batches.close()
+    assert threading.active_count() == before

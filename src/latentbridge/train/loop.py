@@ -112,8 +112,9 @@ def _prefetch(make: Callable[[int], Any], start: int, depth: int) -> Iterator[An
     try:
         while True:
             yield q.get()
-    finally:
-        stop.set()
+    finally:  # on close(): stop the worker and wait for the batch it is making, so that no
+        stop.set()  # thread is still inside torch when the interpreter exits (it aborts)
+        thread.join(timeout=60)
 
 
 class Trainer:
@@ -330,6 +331,7 @@ def train(
                 trainer.logger.image("samples", trainer.step, image)
             if trainer.step % t.save_every == 0:
                 trainer.save()
+    batches.close()
     bar.close()
     path = trainer.save()
     if trainer.dist.main:

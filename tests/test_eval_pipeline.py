@@ -246,9 +246,12 @@ def test_demo_end_to_end(
         "20",
         "--device",
         "cpu",
+        "--ranks",
+        "2",  # training as two single-threaded ranks (the default on a 2-core CPU)
     ]
     assert main(argv) == 0
     text = capsys.readouterr().out
+    assert "2 ranks x" in text and (out / "run" / "checkpoints" / "last.pt").is_file()
     assert "attribute preservation photo->cartoon" in text and "report" in text
     assert (out / "run" / "eval" / "report.html").is_file() and (
         out / "faces" / "preview.png"
@@ -268,3 +271,20 @@ def test_demo_training_gets_what_the_budget_leaves(
 
     assert EVAL_RESERVE == 1.25 and MIN_TRAINING == 0.5
     assert training_minutes(budget, elapsed) == pytest.approx(expected)
+
+
+def test_demo_trains_as_one_rank_per_core_up_to_four() -> None:
+    from latentbridge.demo import cpu_ranks
+
+    assert cpu_ranks(1, 16) == (1, 1)
+    assert cpu_ranks(2, 16) == (2, 1)
+    assert cpu_ranks(3, 16) == (2, 1)
+    assert cpu_ranks(16, 16) == (4, 4)
+    assert cpu_ranks(8, 6) == (2, 4)  # the batch must split evenly over the ranks
+
+
+def test_demo_ranks_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("-1", "3"):  # 3 does not divide the demo's batch of 16
+        assert main(["demo", "--out", str(tmp_path / "d"), "--ranks", bad]) != 0
+        assert "--ranks" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

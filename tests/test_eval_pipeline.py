@@ -93,6 +93,7 @@ def test_eval_writes_metrics_and_self_contained_report(
         for d in ("photo", "cartoon")
     }
     assert 0 <= d["two_sample_accuracy"] <= 1 and d["kid"]["mean"] == d["kid"]["mean"]
+    assert set(m["reconstruction_attributes"]["photo"]) == set(d["attributes"]["accuracy"])
     (lat,) = m["latent"].values()
     assert (
         lat["retrieval_top1"] is not None
@@ -103,6 +104,7 @@ def test_eval_writes_metrics_and_self_contained_report(
         "http-equiv", ""
     )
     assert "photo: 30 steps in 1 round(s)" in html  # how the instrument was trained
+    assert "attributes kept by the reconstruction" in html
     assert "attribute preservation" in capsys.readouterr().out
 
 
@@ -147,6 +149,12 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     ]
     shuffled = ev.direction(a, b)["attributes"]["accuracy"]["mean"]
     assert shuffled < acc["mean"] - 0.1
+    # reconstructions: the real images themselves score the ceiling, other subjects' less
+    ev.x_ab[(b, b)] = ev.test[b].images
+    assert ev.reconstruction_attributes(b) == pytest.approx(ceiling)
+    assert ev.reconstruction(b) == pytest.approx(0)
+    ev.x_ab[(b, b)] = ev.test[b].images.roll(1, 0)
+    assert ev.reconstruction_attributes(b)["mean"] < ceiling["mean"] - 0.1  # type: ignore[index]
 
 
 def test_compare_tabulates_methods(

@@ -61,6 +61,9 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     print(f"{m['method']} at step {m['step']}:")
     for k, v in (s["attribute_preservation"] or {}).items():
         print(f"  attribute preservation {k}: {v:.3f}")
+    for d, kept in (m.get("reconstruction_attributes") or {}).items():
+        if kept is not None:
+            print(f"  attributes kept by the reconstruction {d}->{d}: {kept['mean']:.3f}")
     for key in (
         "chance_mean",
         "kid_mean",

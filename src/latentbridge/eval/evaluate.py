@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from itertools import combinations, permutations
+from itertools import combinations, permutations, product
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,7 @@ class Evaluator:
         }
         self.x_ab: dict[tuple[str, str], Tensor] = {
             (a, b): _batched(lambda z, b=b: gen.decode(z, b), self.z[a], dev)
-            for a, b in permutations(self.test, 2)
+            for a, b in product(self.test, repeat=2)  # (d, d): the reconstructions
         }
 
     def direction(self, a: str, b: str) -> dict[str, Any]:
@@ -241,9 +241,16 @@ class Evaluator:
         return out
 
     def reconstruction(self, d: str) -> float:
-        x = self.test[d].images
-        return M.paired_l1(
-            _batched(lambda v: self.pipe.gen.translate(v, d, d), x, self.pipe.device), x
+        return M.paired_l1(self.x_ab[(d, d)], self.test[d].images)
+
+    def reconstruction_attributes(self, d: str) -> dict[str, float] | None:
+        """d's classifier on the reconstructions x_dd, against d's labels: how much of each
+        attribute z keeps at all, read back by d's own decoder (what a translation can carry)."""
+        s = self.test[d]
+        if d not in self.clf or s.labels is None or self.attrs is None:
+            return None
+        return M.attribute_accuracy(
+            self.clf[d].predict(self.x_ab[(d, d)]), s.labels, self.attrs.names
         )
 
 
@@ -289,6 +296,7 @@ def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
         "attributes": ev.attrs.names if ev.attrs else None,
         "directions": {f"{a}->{b}": ev.direction(a, b) for a, b in permutations(doms, 2)},
         "reconstruction_l1": {d: ev.reconstruction(d) for d in doms},
+        "reconstruction_attributes": {d: ev.reconstruction_attributes(d) for d in doms},
         "latent": {f"{a}|{b}": ev.latent(a, b) for a, b in combinations(doms, 2)},
     }
     result["summary"] = summarize(result)

@@ -221,8 +221,15 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
     parts.append("<h2>Directions</h2>")
     parts += [_direction_html(ev, k, d) for k, d in m["directions"].items()]
     parts += ["<h2>Latent alignment</h2>", _latent_html(m), "<h2>Reconstruction</h2>"]
+    kept = m.get("reconstruction_attributes") or {}
     parts.append(
-        _table(["domain", "reconstruction L1"], [[d, v] for d, v in m["reconstruction_l1"].items()])
+        _table(
+            ["domain", "reconstruction L1", "attributes kept by the reconstruction (mean)"],
+            [
+                [d, v, kept[d]["mean"] if kept.get(d) else "—"]
+                for d, v in m["reconstruction_l1"].items()
+            ],
+        )
     )
     curves = loss_plot(run)
     parts += ["<h2>Training</h2>", f"<img src='{curves}'>" if curves else "<p>no training log</p>"]

@@ -300,9 +300,13 @@ def test_compile_needs_a_recent_torch(monkeypatch: pytest.MonkeyPatch) -> None:
         compile_networks(Model(Config(), ["A", "B"]), "default")
 
 
-def test_compile_under_cpu_autocast_is_refused(two_domains: Path, tmp_path: Path) -> None:
+def test_compile_under_cpu_autocast_is_refused(
+    two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from latentbridge import precision
     from latentbridge.errors import UserError
 
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)  # else refused earlier
     with pytest.raises(UserError, match="--precision fp32 with --compile"):
         run(
             two_domains,

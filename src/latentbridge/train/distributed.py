@@ -5,6 +5,7 @@ DistributedDataParallel averages gradients. One process without ``torchrun`` is 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -67,9 +68,11 @@ def wrap(module: nn.Module, d: Dist) -> nn.Module:
     if d.world == 1:
         return module
     ids = [d.device.index] if d.device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(
-        module, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False
-    )
+    with warnings.catch_warnings():  # newer torch: "broadcast_buffers is deprecated" (it works)
+        warnings.simplefilter("ignore", FutureWarning)
+        return nn.parallel.DistributedDataParallel(
+            module, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False
+        )
 
 
 def agree_max(d: Dist, value: int) -> int:

@@ -1,7 +1,7 @@
 """One process with N threads against N data-parallel ranks of one thread each, per preset.
 
 Usage: .venv/bin/python benchmarks/perf_ranks.py [--methods baseline,bridge] [--sizes 32,64]
-       [--ranks 2] [--precision fp32] [--out DIR] [--from DIR]
+       [--ranks 2] [--precision fp32] [--set KEY=VALUE ...] [--out DIR] [--from DIR]
 
 For every (method, size) it runs ``latentbridge bench`` twice on the same global batch: once as
 one process with torch's default threads, once under ``torchrun`` with ``--ranks`` processes and
@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--precision", default="fp32")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--set", action="append", default=[], help="a config override for both runs")
     ap.add_argument("--out", type=Path, default=Path("perf_ranks"))
     ap.add_argument("--from", dest="existing", type=Path, help="tabulate the reports in DIR only")
     args = ap.parse_args()
@@ -69,6 +70,7 @@ def main() -> None:
                 common = ["--method", method, "--size", size, "--batch-size", str(args.batch_size)]
                 common += ["--precision", args.precision, "--steps", str(args.steps)]
                 common += ["--set", "train.warmup=0"]  # bridge's full step, not its warm-up
+                common += [a for kv in args.set for a in ("--set", kv)]
                 _bench(common, one, 1)
                 _bench(common, many, args.ranks)
             if one.is_file() and many.is_file():

@@ -138,13 +138,13 @@ class Trainer:
         if ckpt is not None:
             cfg = C.replace(C.from_dict(ckpt["config"]), overrides or {})
         self.cfg = cfg
+        self.precision = resolve_precision(cfg.train.precision, self.dist.device)
+        check_native(self.precision, self.dist.device)  # before any image is read
         domains = ckpt["domains"] if ckpt else None
         self.data = TrainData(
             data, size=cfg.data.size, seed=cfg.train.seed, flip=cfg.data.flip, domains=domains
         )
         seed_everything(cfg.train.seed)
-        self.precision = resolve_precision(cfg.train.precision, self.dist.device)
-        check_native(self.precision, self.dist.device)
         self.autocast = autocast_factory(self.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)
         compile_networks(

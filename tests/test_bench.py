@@ -86,15 +86,22 @@ def test_bad_options_are_user_errors(flag: str, value: str) -> None:
         bench.cmd_bench(args)
 
 
-def test_compile_under_cpu_autocast_is_refused_before_measuring() -> None:
-    """``--compile`` with bf16 on the CPU stops at once (before the matmul peak), saying why."""
-    from latentbridge.precision import bf16_supported
+def test_bf16_refusals_come_before_measuring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 where the CPU has none (emulated), and ``--compile`` with bf16 on the CPU, stop at
+    once, before the matmul peak, saying why (the check is patched: any CPU runs both cases)."""
+    from latentbridge import precision
 
-    if not bf16_supported(torch.device("cpu")):
-        pytest.skip("this CPU has no bf16: --precision bf16 is refused for that reason instead")
-    argv = ["bench", "--device", "cpu", "--precision", "bf16", "--compile", "default"]
-    with pytest.raises(UserError, match="non-finite gradients"):
+    def no_peak(*args: object, **kw: object) -> float:
+        raise AssertionError("measured before refusing")
+
+    monkeypatch.setattr(bench, "matmul_peak", no_peak)
+    argv = ["bench", "--device", "cpu", "--precision", "bf16"]
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
+    with pytest.raises(UserError, match="no native bf16"):
         bench.cmd_bench(_parser().parse_args(argv))
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
+    with pytest.raises(UserError, match="non-finite gradients"):
+        bench.cmd_bench(_parser().parse_args([*argv, "--compile", "default"]))
 
 
 def test_bench_under_torchrun_reports_the_machine_once(tmp_path: Path) -> None:

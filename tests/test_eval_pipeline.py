@@ -105,7 +105,8 @@ def test_eval_writes_metrics_and_self_contained_report(
     )
     assert "photo: 30 steps in 1 round(s)" in html  # how the instrument was trained
     assert "attributes kept by the reconstruction" in html
-    assert "attribute preservation" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "attribute preservation" in text and "kept by the reconstruction photo->photo" in text
 
 
 def test_classifier_options_reach_every_classifier(
@@ -296,3 +297,28 @@ def test_demo_ranks_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[st
         assert main(["demo", "--out", str(tmp_path / "d"), "--ranks", bad]) != 0
         assert "--ranks" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_demo_says_when_its_training_ranks_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranks run as a torchrun child with the demo's settings, one thread each; a failed
+    child is one line, not a traceback of the launcher."""
+    import subprocess
+
+    from latentbridge import demo
+    from latentbridge.errors import UserError
+
+    seen: dict[str, object] = {}
+
+    def fake_run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        seen.update(cmd=cmd, env=env)
+        return subprocess.CompletedProcess(cmd, 1)
+
+    monkeypatch.setattr(demo.subprocess, "run", fake_run)
+    with pytest.raises(UserError, match="training as 2 ranks failed"):
+        demo.train_as_ranks("bridge", tmp_path / "d", tmp_path / "r", 1.5, 2, 1)
+    cmd = seen["cmd"]
+    assert isinstance(cmd, list) and cmd[cmd.index("--nproc_per_node") + 1] == "2"
+    assert cmd[cmd.index("--minutes") + 1] == "1.5000" and "model.width=16" in cmd
+    assert seen["env"]["OMP_NUM_THREADS"] == "1"  # type: ignore[index]

@@ -127,8 +127,8 @@ def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
     each position of ``q`` (the translation's code, shape (B, C, H, W) or (B, C)) must pick the
     same position of the same image in ``k`` (the source's code, the anchor: no gradient) out of
     every sampled position of every image in the batch. Cross-entropy of the cosine similarities
-    over ``temperature``; ``patches`` positions per image are drawn at random (all of them when
-    the grid is smaller). A code that keeps which subject and which part it is scores low,
+    over ``temperature``; ``patches`` positions are drawn at random, the same ones in every image
+    (all of them when the grid is smaller). A code that keeps which subject and which part it is scores low,
     however its values are rendered; a copy of another subject's code does not."""
     if q.dim() == 2:
         q, k = q[..., None, None], k[..., None, None]

@@ -8,7 +8,7 @@ prior face-to-cartoon tools use to keep skin and hair colour). The balance is th
 weighs 3 against cycle 5 and colour 3 (with the papers' gan 1 / cycle 10 the translations stay
 noisy copies of the input, far from the target domain, and the target domain's classifier cannot
 read them). The auto-encoders are warm-started for 200 steps (recon only) before the GAN and
-cycle terms switch on. Reconstruction weighs 30 (was 10 until 2026-11-27 23:30): at the demo's
+cycle terms switch on. Reconstruction weighs 30 (was 10 until 2026-11-27 23:25): at the demo's
 budget the auto-encoders themselves lost part of every attribute, and the heavier weight raised
 attribute preservation in 3 of 3 paired seeds (+0.02 to +0.04, docs/RESULTS.md).
 """

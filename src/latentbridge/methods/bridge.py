@@ -11,7 +11,7 @@ read them). The auto-encoders are warm-started for 200 steps (recon only) before
 cycle terms switch on. Reconstruction weighs 30 (was 10 until 2026-11-27 23:25): at the demo's
 budget the auto-encoders themselves lost part of every attribute, and the heavier weight raised
 attribute preservation in 3 of 3 paired seeds (+0.02 to +0.04, docs/RESULTS.md). The learning
-rate is 1e-3 (was the papers' 2e-4 until 2026-11-28 01:40): at the demo's ~1,300 steps the
+rate is 1e-3 (was the papers' 2e-4 until 2026-11-28 01:45): at the demo's ~1,300 steps the
 auto-encoders were still blurred, and the higher rate raised preservation by 0.06-0.07 in each of
 three seeds (2e-3 and Adam's beta1 = 0.9 were worse; docs/RESULTS.md).
 """

@@ -126,6 +126,27 @@ def test_full_sharing_one_network_with_domain_flag(flag: str) -> None:
         assert not torch.allclose(model.gen.decode(z, "A"), model.gen.decode(z, "B"))
 
 
+def test_domain_blind_encoder_codes_every_domain_alike() -> None:
+    """``sharing.flag_encoder=false``: EN is one function for all domains (no flag planes, no
+    per-domain norms), while the decoder still draws each domain differently."""
+    blind, cfg = build("cogan_full", sharing__flag_encoder=False)
+    told, _ = build("cogan_full")
+    x = batch(cfg)["A"]
+    for m in (blind, told):
+        for mod in m.gen.modules():  # make per-domain affines differ where there are any
+            if hasattr(mod, "gamma"):
+                mod.gamma.data[1].fill_(2.0)
+    blind.eval(), told.eval()
+    with torch.no_grad():
+        assert torch.equal(blind.gen.encode(x, "A"), blind.gen.encode(x, "B"))
+        assert not torch.allclose(told.gen.encode(x, "A"), told.gen.encode(x, "B"))
+        z = blind.gen.encode(x, "A")
+        assert not torch.allclose(blind.gen.decode(z, "A"), blind.gen.decode(z, "B"))
+    n_blind = sum(p.numel() for p in blind.gen.encoders["A"].parameters())
+    n_told = sum(p.numel() for p in told.gen.encoders["A"].parameters())
+    assert n_blind < n_told  # neither flag planes nor per-domain affines
+
+
 def test_random_pair_is_a_function_of_seed_and_step() -> None:
     doms = ["A", "B", "C", "D"]
     seen = {tuple(step_pairs(doms, "random", seed=1, step=s)[0]) for s in range(40)}
@@ -169,3 +190,23 @@ def test_bad_prior_sizes_are_user_errors() -> None:
         cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
         with pytest.raises(UserError, match=key):
             Model(cfg, ["A", "B"])
+
+
+def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:
+    """``loss.cycle_noise``: EN_b reads x_ab through pixel noise while training (the cycle's
+    code differs from the clean one), and evaluation-mode objectives read it clean."""
+    model, cfg = build("combogan", loss__cycle_noise=0.5)
+    x = batch(cfg, n=4)
+    pairs, w = [("A", "B"), ("B", "A")], terms.weights(cfg.loss, step=10**6, warmup=0)
+    objective = GenObjective(cfg, model.gen, model.dis)
+    model.eval()  # fixed normalisation statistics: the only randomness left is the noise
+    with torch.no_grad():
+        clean = model.gen.encode(model.gen.decode(model.gen.encode(x["A"], "A"), "B"), "B")
+        objective.train()
+        noisy = objective(x, pairs, w)[2].mu_ab("A", "B")
+        objective.eval()
+        read = objective(x, pairs, w)[2].mu_ab("A", "B")
+    assert torch.allclose(read, clean, atol=1e-5)
+    assert not torch.allclose(noisy, clean, atol=1e-3)
+    with pytest.raises(UserError, match="cycle_noise"):
+        Model(methods.resolve("combogan", overrides=tiny(loss__cycle_noise=-1.0)), DOMAINS)

@@ -57,6 +57,9 @@ class SharingConfig:
     disc_layers: int = 0  # the last j layers of the image discriminators are shared
     full: bool = False  # one encoder and one decoder for all domains, told the domain by a flag
     flag: Literal["channel", "norm", "both"] = "both"  # how a fully shared net learns the domain
+    # the fully shared encoder is told the domain too (false: a domain-blind encoder, one
+    # function for every domain's images; only the decoder knows which domain it draws)
+    flag_encoder: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class LossConfig:
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
+    # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
+    # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
+    cycle_noise: float = 0.0
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
     semantic_type: DistanceType = "l1"
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise

@@ -2,7 +2,8 @@
 
 ``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])``; ``z[a]`` = mu (plus unit Gaussian noise
 when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
-``z_ab = EN_b(x_ab)``; ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
+``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
+cycle-noise switch is on); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
 twice, and nothing a term does not need is computed at all.
 """
 
@@ -21,10 +22,13 @@ if TYPE_CHECKING:
 class Forward:
     """Lazy, cached quantities of one step for one batch per domain."""
 
-    def __init__(self, gen: Translator, x: dict[str, Tensor], *, sample: bool) -> None:
+    def __init__(
+        self, gen: Translator, x: dict[str, Tensor], *, sample: bool, read_noise: float = 0.0
+    ) -> None:
         self.gen = gen
         self.x = x
         self.sample = sample
+        self.read_noise = read_noise
         self._cache: dict[tuple[str, ...], Tensor] = {}
 
     def _get(self, key: tuple[str, ...], compute: Callable[[], Tensor]) -> Tensor:
@@ -52,8 +56,13 @@ class Forward:
         return self._get(("x_ab", a, b), lambda: self.gen.decode(self.z(a), b))
 
     def mu_ab(self, a: str, b: str) -> Tensor:
-        """EN_b(x_ab): the code of the translation, read back by b's encoder."""
-        return self._get(("mu_ab", a, b), lambda: self.gen.encode(self.x_ab(a, b), b))
+        """EN_b(x_ab): the code of the translation, read back by b's encoder (through Gaussian
+        pixel noise of std ``read_noise``: what the cycle needs must survive it, so it cannot
+        hide in faint patterns of x_ab)."""
+        return self._get(("mu_ab", a, b), lambda: self.gen.encode(self._read(self.x_ab(a, b)), b))
+
+    def _read(self, x: Tensor) -> Tensor:
+        return x + self.read_noise * torch.randn_like(x) if self.read_noise > 0 else x
 
     def z_ab(self, a: str, b: str) -> Tensor:
         return self._get(("z_ab", a, b), lambda: self._noisy(self.mu_ab(a, b)))

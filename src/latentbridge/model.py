@@ -54,6 +54,8 @@ def check_config(cfg: Config, n_domains: int) -> None:
         augment.parse(cfg.loss.diffaug)
     except ValueError as e:
         raise UserError(f"loss.diffaug: {e}") from None
+    if cfg.loss.cycle_noise < 0:
+        raise UserError(f"loss.cycle_noise must be >= 0 (0 = off), got {cfg.loss.cycle_noise}")
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if n_domains < 2:
@@ -72,7 +74,7 @@ class Translator(nn.Module):
             "norm_domains": n if s.full and s.flag in ("norm", "both") else 0,
             "flag_domains": n if s.full and s.flag in ("channel", "both") else 0,
         }
-        enc = encoder_blocks(m, cfg.data.size, **flag)
+        enc = encoder_blocks(m, cfg.data.size, **(flag if s.flag_encoder else {}))
         dec = decoder_blocks(m, cfg.data.size, **flag)
         self.encoders = nn.ModuleDict(
             zip(domains, shared_chains(enc, n, k=s.enc_blocks, where="last", full=s.full))

@@ -85,7 +85,12 @@ class GenObjective(nn.Module):
         self, x: dict[str, Tensor], pairs: list[terms.Pair], weights: dict[str, float]
     ) -> tuple[Tensor, dict[str, Tensor], Forward]:
         """Returns (total loss, unweighted named terms ``"gen/<term>/<a>-><b>"``, the forward)."""
-        fwd = Forward(self.gen, x, sample=self.cfg.loss.kl > 0 and self.training)
+        fwd = Forward(
+            self.gen,
+            x,
+            sample=self.cfg.loss.kl > 0 and self.training,
+            read_noise=self.cfg.loss.cycle_noise if self.training else 0.0,
+        )
         ctx = self.context(pairs, frozen=True)
         return _weighted_sum("gen", fwd, ctx, terms.GEN_TERMS, weights) + (fwd,)
 

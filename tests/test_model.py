@@ -95,6 +95,19 @@ def test_partial_sharing_is_by_reference_and_counted_once() -> None:
     assert total(unshared) - total(model) == n_shared  # shared weights are stored once, not twice
 
 
+def test_negative_sharing_counts_keep_only_the_outermost_blocks_apart() -> None:
+    model, cfg = build("cogan", sharing__enc_blocks=-1, sharing__dec_blocks=-1)
+    n = 1 + cfg.model.down + cfg.model.res_blocks  # type: ignore[attr-defined]
+    ea, eb = model.gen.encoders["A"], model.gen.encoders["B"]
+    assert ea.parts[1] is eb.parts[1] and len(ea.parts[1]) == n - 1  # all but the stem
+    assert len(ea.parts[0]) == 1 and ea.parts[0] is not eb.parts[0]
+    da, db = model.gen.decoders["A"], model.gen.decoders["B"]
+    assert da.parts[0] is db.parts[0] and len(da.parts[0]) == n - 1  # all but the to-image layer
+    assert len(da.parts[1]) == 1 and da.parts[1] is not db.parts[1]
+    with pytest.raises(UserError, match=rf"sharing.enc_blocks must be in -{n}..{n}"):
+        build("cogan", sharing__enc_blocks=-(n + 1))
+
+
 def test_shared_parameter_in_optimizer_once_and_updated_once() -> None:
     model, cfg = build("cogan")
     opt = torch.optim.SGD(model.gen.parameters(), lr=1.0)

@@ -52,8 +52,10 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SharingConfig:
-    enc_blocks: int = 0  # the last k encoder blocks are one module shared by all domains
-    dec_blocks: int = 0  # the first k decoder blocks are one module shared by all domains
+    # the last k encoder blocks are one module shared by all domains; k < 0: all but the first -k
+    enc_blocks: int = 0
+    # the first k decoder blocks are one module shared by all domains; k < 0: all but the last -k
+    dec_blocks: int = 0
     disc_layers: int = 0  # the last j layers of the image discriminators are shared
     full: bool = False  # one encoder and one decoder for all domains, told the domain by a flag
     flag: Literal["channel", "norm", "both"] = "both"  # how a fully shared net learns the domain

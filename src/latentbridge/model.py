@@ -34,11 +34,11 @@ def check_config(cfg: Config, n_domains: int) -> None:
     if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
         raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
     n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector")
-    if not 0 <= cfg.sharing.enc_blocks <= n_enc:
-        raise UserError(f"sharing.enc_blocks must be in 0..{n_enc} for this model")
+    if not -n_enc <= cfg.sharing.enc_blocks <= n_enc:
+        raise UserError(f"sharing.enc_blocks must be in -{n_enc}..{n_enc} for this model")
     n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector")
-    if not 0 <= cfg.sharing.dec_blocks <= n_dec:
-        raise UserError(f"sharing.dec_blocks must be in 0..{n_dec} for this model")
+    if not -n_dec <= cfg.sharing.dec_blocks <= n_dec:
+        raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
     if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
         raise UserError(f"sharing.disc_layers must be in 0..{m.disc_layers + 1}")
     for key in ("color_size", "palette_size", "edge_scale"):

@@ -186,14 +186,16 @@ def shared_chains(
     make: BlockFactory, n_domains: int, *, k: int, where: str, full: bool
 ) -> list[Chain]:
     """One :class:`Chain` per domain from ``make``; ``k`` blocks at the ``where`` end ("first" |
-    "last") are built once and shared by all; ``full`` shares the whole chain."""
+    "last") are built once and shared by all (``k < 0``: all but ``-k`` blocks at the other
+    end); ``full`` shares the whole chain."""
     if full:
         blocks = nn.ModuleList(make())
         return [Chain([blocks], d) for d in range(n_domains)]
     per_domain = [make() for _ in range(n_domains)]
     n = len(per_domain[0])
-    if not 0 <= k <= n:
+    if not -n <= k <= n:
         raise ValueError(f"cannot share {k} blocks of a network that has {n}")
+    k = k if k >= 0 else n + k
     cut = k if where == "first" else n - k
     if where == "first":
         shared = nn.ModuleList(per_domain[0][:cut])

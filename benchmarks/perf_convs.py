@@ -1,6 +1,7 @@
 """Every convolution shape of one training step, timed alone: NCHW vs channels-last.
 
 Usage: .venv/bin/python benchmarks/perf_convs.py --size 64 [--method baseline] [--batch-size 16]
+       [--set KEY=VALUE ...]
 
 Hooks each ``nn.Conv2d`` of a Trainer's model during one step to collect the shapes it sees, then
 rebuilds every shape as a lone layer and times forward + backward (median of 7, fp32) with NCHW
@@ -24,6 +25,7 @@ from torch import nn
 
 from latentbridge import methods
 from latentbridge.bench import matmul_peak, write_dataset
+from latentbridge.config import parse_set
 from latentbridge.train.loop import Trainer
 
 
@@ -72,8 +74,10 @@ def main() -> None:
     ap.add_argument("--method", default="baseline")
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--set", action="append", default=[], help="extra config KEY=VALUE")
     args = ap.parse_args()
-    over = {"data.size": args.size, "train.batch_size": args.batch_size}
+    over = parse_set(args.set)
+    over |= {"data.size": args.size, "train.batch_size": args.batch_size}
     over |= {"train.precision": "fp32", "data.workers": 0}
     cfg = methods.resolve(args.method, overrides=over)
     seen: collections.Counter = collections.Counter()

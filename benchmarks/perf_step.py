@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from latentbridge import methods
 from latentbridge.bench import write_dataset
-from latentbridge.config import Norm
+from latentbridge.config import Norm, parse_set
 from latentbridge.nn import blocks, networks
 from latentbridge.train.loop import Trainer
 
@@ -111,7 +111,7 @@ def main() -> None:
     args = ap.parse_args()
     variants = [parse_variant(n) for n in args.variants.split(",")]
     default_threads = torch.get_num_threads()
-    extra = dict(kv.split("=", 1) for kv in args.set)
+    extra = parse_set(args.set)
     with tempfile.TemporaryDirectory() as tmp:
         root = write_dataset(Path(tmp) / "data", args.size, n=2 * args.batch_size)
         trainers = {}

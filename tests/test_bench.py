@@ -144,6 +144,14 @@ def test_config_file_sets_the_run_and_options_override_it(tmp_path: Path) -> Non
     assert bench._config(bench.BenchOptions()).method == "baseline"  # no file, no --method
 
 
+def test_timed_steps_are_full_steps_not_the_presets_warm_start() -> None:
+    assert bench._config(bench.BenchOptions(method="bridge")).train.warmup == 0  # bridge: 200
+    opts = bench.BenchOptions(method="bridge", overrides={"train.warmup": 7})
+    assert bench._config(opts).train.warmup == 7
+    file = {"method": "bridge", "train": {"warmup": 5}}
+    assert bench._config(bench.BenchOptions(file=file)).train.warmup == 5
+
+
 def test_peak_matrix_sides_follow_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, ...]] = []
     monkeypatch.setattr(

@@ -194,9 +194,14 @@ def write_dataset(root: Path, size: int, n: int = IMAGES_PER_DOMAIN, seed: int =
 
 
 def _config(opts: BenchOptions) -> Any:
+    """The run's config. The timed steps are full training steps: a preset's auto-encoder warm
+    start (``train.warmup``, reconstruction only) is switched off unless ``--set`` or the config
+    file names it, so that ``bench --method bridge`` does not time 200-step warm-up steps."""
     from latentbridge import methods
 
     updates: dict[str, Any] = dict(opts.overrides)
+    if "train.warmup" not in updates and "warmup" not in (opts.file or {}).get("train", {}):
+        updates["train.warmup"] = 0
     if opts.size is not None:
         updates["data.size"] = opts.size
     if opts.batch_size is not None:

@@ -106,6 +106,8 @@ def test_negative_sharing_counts_keep_only_the_outermost_blocks_apart() -> None:
     assert len(da.parts[1]) == 1 and da.parts[1] is not db.parts[1]
     with pytest.raises(UserError, match=rf"sharing.enc_blocks must be in -{n}..{n}"):
         build("cogan", sharing__enc_blocks=-(n + 1))
+    with pytest.raises(UserError, match=rf"sharing.dec_blocks must be in -{n}..{n}"):
+        build("cogan", sharing__dec_blocks=-(n + 1))
 
 
 def test_shared_parameter_in_optimizer_once_and_updated_once() -> None:

@@ -70,7 +70,7 @@ def wrap(module: nn.Module, d: Dist) -> nn.Module:
     ids = [d.device.index] if d.device.type == "cuda" else None
     # Compiled, the 1x1 flag-merge conv of a fully shared decoder gets its weight gradient with
     # strides (C, 1, C, C) where DDP's bucket has (C, 1, 1, 1): the same memory for a 1x1 kernel,
-    # copied into the bucket as usual, but reported in eight lines per rank at the first backward.
+    # copied into the bucket as usual, but reported in four lines per rank at the first backward.
     warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     with warnings.catch_warnings():  # newer torch: "broadcast_buffers is deprecated" (it works)
         warnings.simplefilter("ignore", FutureWarning)

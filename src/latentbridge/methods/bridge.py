@@ -16,7 +16,8 @@ auto-encoders were still blurred, and the higher rate raised preservation by 0.0
 three seeds (2e-3 and Adam's beta1 = 0.9 were worse; docs/RESULTS.md). Translations come from a
 moving average of the generator's weights over ~200 steps (``train.ema=0.995``, since
 2026-11-29): at Adam 1e-3 the averaged weights kept more of the subject than the trained ones in
-4 of 4 paired runs (+0.03 to +0.06; at 2e-4 the average had changed nothing).
+5 of 6 paired 7-minute runs (-0.008 to +0.061, +0.030 on average) and by +0.12 in the demo; at
+2e-4 the average had changed nothing.
 """
 
 from latentbridge.methods.base import Method

@@ -112,3 +112,27 @@ def test_ranks_stop_together_on_a_time_budget(two_domains: Path, tmp_path: Path)
     launch(two_domains, run, 0, ranks=2, minutes=0.1, timeout=120)
     ckpt = ckpt_io.load(run / "checkpoints" / "last.pt")
     assert ckpt["step"] > 3  # trained for the time given, then saved once, on rank 0
+
+
+def test_only_the_1x1_grad_stride_warning_is_silenced() -> None:
+    """DDP's stride warning, as torch words it, is dropped for a 1x1 kernel (same memory layout)
+    and still shown for any other kernel."""
+    import warnings
+
+    from latentbridge.train.distributed import quiet_1x1_grad_strides
+
+    def message(k: int) -> str:
+        return (
+            "Grad strides do not match bucket view strides. This may indicate grad was not "
+            "created according to the gradient layout contract, or that the param's strides "
+            "changed since DDP was constructed.  This is not an error, but may impair performance.\n"
+            f"grad.sizes() = [128, 130, {k}, {k}], strides() = [130, 1, 130, 130]\n"
+            f"bucket_view.sizes() = [128, 130, {k}, {k}], strides() = [130, 1, 1, 1]"
+        )
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        quiet_1x1_grad_strides()
+        warnings.warn(message(1), UserWarning, stacklevel=1)
+        warnings.warn(message(3), UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == [message(3)]

@@ -59,19 +59,29 @@ def setup(device: str) -> Dist:
     return Dist(rank, world, local_rank, dev)
 
 
+def quiet_1x1_grad_strides() -> None:
+    """Compiled, the 1x1 flag-merge conv of a fully shared decoder gets its weight gradient with
+    strides (C, 1, C, C) where DDP's bucket has (C, 1, 1, 1): the same memory for a 1x1 kernel,
+    copied into the bucket as usual, but reported in four lines per rank at the first backward.
+    Only that case is silenced; a mismatch for a larger kernel still warns."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"(?s)Grad strides do not match bucket view strides.*"
+        r"grad\.sizes\(\) = \[\d+, \d+, 1, 1\]",
+    )
+
+
 def wrap(module: nn.Module, d: Dist) -> nn.Module:
     """DistributedDataParallel around ``module`` when there are several ranks.
 
     ``find_unused_parameters`` is needed: with one random domain pair per step (ComboGAN) the
-    other domains' networks get no gradient.
+    other domains' networks get no gradient (for the other presets it costs nothing measurable:
+    docs/PERFORMANCE.md, section S).
     """
     if d.world == 1:
         return module
     ids = [d.device.index] if d.device.type == "cuda" else None
-    # Compiled, the 1x1 flag-merge conv of a fully shared decoder gets its weight gradient with
-    # strides (C, 1, C, C) where DDP's bucket has (C, 1, 1, 1): the same memory for a 1x1 kernel,
-    # copied into the bucket as usual, but reported in four lines per rank at the first backward.
-    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+    quiet_1x1_grad_strides()
     with warnings.catch_warnings():  # newer torch: "broadcast_buffers is deprecated" (it works)
         warnings.simplefilter("ignore", FutureWarning)
         return nn.parallel.DistributedDataParallel(

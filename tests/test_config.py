@@ -54,8 +54,23 @@ def test_badly_typed_value(item: str) -> None:
 
 
 def test_unknown_method() -> None:
-    with pytest.raises(UserError, match="choose one of"):
+    with pytest.raises(UserError, match="choose one of") as e:
         methods.resolve("pix2pix")
+    assert "did you mean" not in str(e.value)  # nothing is close to it
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("loss.recn", "loss.recon"), ("model.widht", "model.width"), ("train.lrr", "train.lr")],
+)
+def test_a_mistyped_key_suggests_the_closest(typo: str, meant: str) -> None:
+    with pytest.raises(UserError, match=f"did you mean '{meant}'"):
+        methods.resolve("baseline", overrides={typo: 1.0})
+
+
+def test_a_mistyped_method_suggests_the_closest() -> None:
+    with pytest.raises(UserError, match="did you mean 'cogan_full'"):
+        methods.resolve("cogan-full")
 
 
 def test_yaml_file_and_precedence(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Every key is checked against the dataclass fields; an unknown key or a badly typ
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -174,9 +175,17 @@ def _check_value(key: str, value: Any, hint: Any) -> Any:
     raise UserError(f"{key} must be of type {getattr(hint, '__name__', hint)}, got {value!r}")
 
 
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to a mistyped ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _unknown_key(key: str) -> UserError:
-    keys = ", ".join(valid_keys())
-    return UserError(f"unknown config key {key!r}; valid keys: {keys}")
+    valid = valid_keys()
+    return UserError(
+        f"unknown config key {key!r}{did_you_mean(key, valid)}; valid keys: {', '.join(valid)}"
+    )
 
 
 def replace(cfg: Any, updates: dict[str, Any], prefix: str = "") -> Any:

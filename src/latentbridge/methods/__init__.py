@@ -31,7 +31,8 @@ REGISTRY: dict[str, Method] = {
 def get(name: str) -> Method:
     """The method called ``name``; an unknown name is a :class:`UserError` listing the valid ones."""
     if name not in REGISTRY:
-        raise UserError(f"unknown method {name!r}; choose one of: {', '.join(REGISTRY)}")
+        hint = C.did_you_mean(name, list(REGISTRY))
+        raise UserError(f"unknown method {name!r}{hint}; choose one of: {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 

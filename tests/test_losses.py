@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import torch
+from types import SimpleNamespace
 
-from latentbridge import losses
+import torch
+from torch.nn import functional as F
+
+from latentbridge import losses, terms
 
 
 def _stroke(shift: int = 0) -> torch.Tensor:
@@ -24,6 +27,39 @@ def test_edge_consistency_ignores_colour_and_polarity_but_not_position() -> None
     assert losses.edge_consistency(x, inverted, 2).item() < 1e-6
     assert losses.edge_consistency(x, tinted, 2).item() < 1e-2
     assert losses.edge_consistency(x, moved, 2).item() > 0.5
+
+
+def test_gradient_difference_sees_a_blurred_stroke_not_a_colour_offset() -> None:
+    x = _stroke()
+    offset = x + 0.2  # every pixel off by the same amount: no gradient changes
+    blurred = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    assert losses.gradient_difference(x, x).item() < 1e-6
+    assert losses.gradient_difference(x, offset).item() < 1e-6
+    assert losses.gradient_difference(x, blurred).item() > 0.01
+    # a one-pixel step of height h along x, in a w-wide image of height w: each row differs
+    # by h at one of its w - 1 differences, so the mean over that axis is h / (w - 1)
+    step = torch.zeros(1, 1, 8, 8)
+    step[..., 4:] = 1.0
+    assert abs(losses.gradient_difference(step, torch.zeros_like(step)).item() - 0.5 / 7) < 1e-6
+
+
+def test_a_pooled_cycle_ignores_pixel_noise_but_not_a_colour_change() -> None:
+    """``loss.cycle_scale=2``: x_aba may differ from x by noise that averages out over 2x2 pixels
+    (a photo's grain) at no cost; a change of colour still costs what it costs per pixel."""
+    x = _stroke()
+    grain = torch.tensor([[0.3, -0.3], [-0.3, 0.3]]).repeat(8, 8)  # zero mean in every 2x2 block
+    recolored = x.clone()
+    recolored[:, 1] += 0.2
+    f = SimpleNamespace(x={"A": x}, x_aba=lambda a, b: back[0])
+    c = SimpleNamespace(pairs=[("A", "B")], cfg=SimpleNamespace(recon_type="l1", cycle_scale=2))
+    back = [x + grain]
+    assert terms.cycle(f, c)["cycle/A->B"].item() < 1e-6  # type: ignore[arg-type]
+    c.cfg.cycle_scale = 1
+    assert abs(terms.cycle(f, c)["cycle/A->B"].item() - 0.3) < 1e-6  # type: ignore[arg-type]
+    back[0] = recolored
+    for k in (1, 2):
+        c.cfg.cycle_scale = k
+        assert abs(terms.cycle(f, c)["cycle/A->B"].item() - 0.2 / 3) < 1e-6  # type: ignore[arg-type]
 
 
 def test_edge_map_pools_away_pixel_noise() -> None:

@@ -200,7 +200,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
 
 
 def test_bad_prior_sizes_are_user_errors() -> None:
-    sizes = ("loss.edge_scale", "loss.palette_size", "loss.color_size")
+    sizes = ("loss.edge_scale", "loss.palette_size", "loss.color_size", "loss.cycle_scale")
     for key in (*sizes, "loss.nce_patches", "loss.nce_temperature"):
         cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
         with pytest.raises(UserError, match=key):

@@ -69,6 +69,7 @@ class SharingConfig:
 class LossConfig:
     recon: float = 10.0  # x ~ DE_a(EN_a(x))
     recon_type: Literal["l1", "l2"] = "l1"
+    recon_grad: float = 0.0  # x_aa's finite differences ~ x's (sharper strokes than recon alone)
     gan: float = 1.0  # D_b judges x_ab
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
     gan_type: GanType = "lsgan"
@@ -79,6 +80,9 @@ class LossConfig:
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0
+    # the cycle compares x and x_aba average-pooled by this factor (1 = every pixel): a photo's
+    # pixel noise and texture need not survive a trip through the other domain
+    cycle_scale: int = 1
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
     semantic_type: DistanceType = "l1"
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise

@@ -43,6 +43,12 @@ def recon(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def recon_grad(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"recon_grad/{a}->{a}": losses.gradient_difference(f.x_aa(a), f.x[a]) for a in c.domains
+    }
+
+
 def gan(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"gan/{a}->{b}": losses.gan_generator(c.d_image(b, f.x_ab(a, b)), c.cfg.gan_type)
@@ -71,8 +77,11 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
 
 
 def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
+    k = c.cfg.cycle_scale
     return {
-        f"cycle/{a}->{b}": losses.reconstruction(f.x_aba(a, b), f.x[a], c.cfg.recon_type)
+        f"cycle/{a}->{b}": losses.reconstruction(
+            losses.pooled(f.x_aba(a, b), k), losses.pooled(f.x[a], k), c.cfg.recon_type
+        )
         for a, b in c.pairs
     }
 
@@ -153,6 +162,7 @@ def d_latent(f: Forward, c: Context) -> dict[str, Tensor]:
 
 GEN_TERMS: dict[str, Term] = {
     "recon": recon,
+    "recon_grad": recon_grad,
     "gan": gan,
     "gan_recon": gan_recon,
     "latent_adv": latent_adv,
@@ -167,7 +177,7 @@ GEN_TERMS: dict[str, Term] = {
     "palette": palette,
 }
 DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
-AUTOENCODER_TERMS = ("recon", "kl")  # the only terms of the warm-up phase
+AUTOENCODER_TERMS = ("recon", "recon_grad", "kl")  # the only terms of the warm-up phase
 # the alignment terms that loss.ramp_steps ramps
 RAMPED_TERMS = ("latent_adv", "moments", "semantic", "nce", "teacher")
 

@@ -17,7 +17,9 @@ three seeds (2e-3 and Adam's beta1 = 0.9 were worse; docs/RESULTS.md). Translati
 moving average of the generator's weights over ~200 steps (``train.ema=0.995``, since
 2026-11-29): at Adam 1e-3 the averaged weights kept more of the subject than the trained ones in
 5 of 6 paired 7-minute runs (-0.008 to +0.061, +0.030 on average) and by +0.12 in the demo; at
-2e-4 the average had changed nothing.
+2e-4 the average had changed nothing. The pixel cycle stays although it costs 30 % of a step:
+at 7 minutes the latent cycle (``loss.semantic``) in its place did as well, but over an hour it
+collapsed to one face per direction after ~6,000 steps (docs/RESULTS.md).
 """
 
 from latentbridge.methods.base import Method

@@ -187,16 +187,31 @@ def test_fast_upsample_matches_interpolate_forward_and_backward() -> None:
 def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
     cfg = methods.resolve(
         "baseline",
-        overrides=tiny(loss__edge=1.0, loss__palette=1.0, loss__moments=1.0, loss__nce=1.0),
+        overrides=tiny(
+            loss__edge=1.0,
+            loss__palette=1.0,
+            loss__moments=1.0,
+            loss__nce=1.0,
+            loss__recon_grad=1.0,
+            loss__cycle=1.0,
+            loss__cycle_scale=2,
+        ),  # fmt: skip
     )
     model = Model(cfg, ["A", "B"])
     x = {d: torch.rand(4, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
     weights = terms.weights(cfg.loss, step=10**6, warmup=0)
     loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, [("A", "B"), ("B", "A")], weights)
-    for key in ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B", "gen/nce/A->B"):
+    keys = ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B", "gen/nce/A->B")
+    for key in (*keys, "gen/recon_grad/A->A", "gen/cycle/B->A"):
         assert key in named and torch.isfinite(named[key])
     loss.backward()
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
+
+
+def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:
+    cfg = methods.resolve("baseline", overrides=tiny(loss__recon_grad=2.0, loss__cycle=1.0))
+    assert set(terms.weights(cfg.loss, step=5, warmup=10)) == {"recon", "recon_grad"}
+    assert {"recon_grad", "cycle", "gan"} <= set(terms.weights(cfg.loss, step=10, warmup=10))
 
 
 def test_bad_prior_sizes_are_user_errors() -> None:

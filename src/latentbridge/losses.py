@@ -123,9 +123,7 @@ def edge_map(x: Tensor, scale: int) -> Tensor:
     """Where the image changes, free of colour and polarity: the luminance (channel mean),
     average-pooled by ``scale`` (so pixel noise and fine texture drop out), its finite-difference
     gradient magnitude, divided by the image's mean magnitude. Shape (B, 1, H', W')."""
-    lum = x.float().mean(dim=1, keepdim=True)
-    if scale > 1:
-        lum = F.avg_pool2d(lum, scale)
+    lum = pooled(x.float().mean(dim=1, keepdim=True), scale)
     gx = F.pad(lum[..., :, 1:] - lum[..., :, :-1], (0, 1, 0, 0))
     gy = F.pad(lum[..., 1:, :] - lum[..., :-1, :], (0, 0, 0, 1))
     mag = (gx.square() + gy.square() + 1e-6).sqrt()

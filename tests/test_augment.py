@@ -76,7 +76,7 @@ def test_discriminators_see_augmented_images_in_both_phases() -> None:
     loss.backward()
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
     n_gen = len(seen)
-    d_weights = {t: 1.0 for t in terms.discriminator_terms(weights)}
+    d_weights = terms.discriminator_weights(cfg.loss, weights)
     DisObjective(gen, model.dis)(fwd, pairs, d_weights)[0].backward()
     assert n_gen == 2 and len(seen) == 6  # two translations; then a real and a fake per pair
     # no discriminator input is an untouched real batch: every one was cut out somewhere

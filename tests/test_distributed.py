@@ -20,6 +20,7 @@ SETS = {
     "train.batch_size": 4,
     "loss.gan_recon": 1.0,
     "loss.color": 1.0,
+    "loss.r1": 1.0,  # a double backward inside the DDP-wrapped discriminator phase
     "train.save_every": 100,
 }
 

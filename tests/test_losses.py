@@ -121,3 +121,14 @@ def test_patch_nce_samples_positions_and_trains_only_the_query() -> None:
     loss.backward()
     assert q.grad is not None and k.grad is None
     assert int((q.grad.flatten(2).abs().sum(1) > 0).sum()) == 2 * 5  # 5 positions per image
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_squared_weight_norm() -> None:
+    # D(x) = <w, x> per sample has gradient w everywhere, so R1 = ||w||^2 for any batch
+    w = torch.randn(3, 4, 4)
+    x = torch.randn(5, 3, 4, 4, requires_grad=True)
+    penalty = losses.gradient_penalty((x * w).flatten(1).sum(1), x)
+    assert abs(penalty.item() - w.pow(2).sum().item()) < 1e-4
+    # a constant critic has no gradient: no penalty
+    x2 = torch.randn(5, 3, 4, 4, requires_grad=True)
+    assert losses.gradient_penalty(x2.sum(dim=(1, 2, 3)) * 0 + 1.0, x2).item() == 0.0

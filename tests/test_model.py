@@ -68,7 +68,7 @@ def test_discriminator_phase_reaches_every_discriminator_parameter_and_no_genera
     gen_obj = GenObjective(cfg, model.gen, model.dis)
     _, _, fwd = gen_obj(batch(cfg), pairs, weights)
     dis_obj = DisObjective(gen_obj, model.dis)
-    loss, _ = dis_obj(fwd, pairs, {t: 1.0 for t in terms.discriminator_terms(weights)})
+    loss, _ = dis_obj(fwd, pairs, terms.discriminator_weights(cfg.loss, weights))
     loss.backward()
     d = _grads(model.dis)
     assert d and all(d.values()), [n for n, ok in d.items() if not ok]
@@ -240,3 +240,28 @@ def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:
     assert not torch.allclose(noisy, clean, atol=1e-3)
     with pytest.raises(UserError, match="cycle_noise"):
         Model(methods.resolve("combogan", overrides=tiny(loss__cycle_noise=-1.0)), DOMAINS)
+
+
+def test_r1_trains_the_discriminators_on_real_images_only_when_the_gan_does() -> None:
+    model, cfg = build("bridge", loss__r1=10.0)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    assert "r1" not in terms.discriminator_weights(
+        cfg.loss, terms.weights(cfg.loss, step=0, warmup=10)
+    )
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    d_weights = terms.discriminator_weights(cfg.loss, weights)
+    assert d_weights["r1"] == 10.0
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    _, _, fwd = gen_obj(batch(cfg), pairs, weights)
+    dis_obj = DisObjective(gen_obj, model.dis)
+    _, named = dis_obj(fwd, pairs, {"r1": 1.0})
+    assert set(named) == {"dis/r1/A", "dis/r1/B"} and all(v > 0 for v in named.values())
+    loss, _ = dis_obj(fwd, pairs, {"r1": 1.0})
+    loss.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.dis.parameters())
+    assert not any(p.grad is not None for p in model.gen.parameters())
+
+
+def test_r1_with_the_compiler_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="double backward"):
+        build("bridge", loss__r1=1.0, train__compile="default")

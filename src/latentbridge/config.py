@@ -73,6 +73,9 @@ class LossConfig:
     gan: float = 1.0  # D_b judges x_ab
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
     gan_type: GanType = "lsgan"
+    # gradient penalty of the image discriminators on real images, r1 * mean ||grad_x D_b(x_b)||^2
+    # (Mescheder et al. 2018; StyleGAN2, StarGAN v2): keeps D smooth around the data
+    r1: float = 0.0
     diffaug: str = ""  # D sees real and fake images augmented, e.g. "color,translation,cutout"
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std

@@ -66,6 +66,13 @@ def gan_discriminator(real_logits: Tensor, fake_logits: Tensor, kind: GanType) -
     return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
 
+def gradient_penalty(logits: Tensor, x: Tensor) -> Tensor:
+    """R1: ``mean_i ||d sum(logits_i) / d x_i||^2`` over the batch, differentiable (the graph is
+    kept, so the penalty trains the network that produced ``logits`` from ``x``)."""
+    (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+    return grad.float().pow(2).flatten(1).sum(1).mean()
+
+
 def domain_classification(logits: Tensor, domain: int) -> Tensor:
     """D_z's loss: cross-entropy of its domain logits (B, N) against the true ``domain``."""
     target = torch.full((logits.shape[0],), domain, dtype=torch.long, device=logits.device)

@@ -56,6 +56,11 @@ def check_config(cfg: Config, n_domains: int) -> None:
         raise UserError(f"loss.diffaug: {e}") from None
     if cfg.loss.cycle_noise < 0:
         raise UserError(f"loss.cycle_noise must be >= 0 (0 = off), got {cfg.loss.cycle_noise}")
+    if cfg.loss.r1 > 0 and cfg.train.compile != "off":
+        raise UserError(
+            "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
+            "double backward: leave train.compile off with loss.r1"
+        )
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if n_domains < 2:

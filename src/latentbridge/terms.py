@@ -152,6 +152,14 @@ def d_gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def d_r1(f: Forward, c: Context) -> dict[str, Tensor]:
+    out = {}
+    for b in c.domains:
+        x = f.x[b].detach().requires_grad_(True)
+        out[f"r1/{b}"] = losses.gradient_penalty(c.d_image(b, x), x)
+    return out
+
+
 def d_latent(f: Forward, c: Context) -> dict[str, Tensor]:
     assert c.d_latent is not None
     return {
@@ -176,7 +184,12 @@ GEN_TERMS: dict[str, Term] = {
     "edge": edge,
     "palette": palette,
 }
-DIS_TERMS: dict[str, Term] = {"gan": d_gan, "gan_recon": d_gan_recon, "latent_adv": d_latent}
+DIS_TERMS: dict[str, Term] = {
+    "gan": d_gan,
+    "gan_recon": d_gan_recon,
+    "latent_adv": d_latent,
+    "r1": d_r1,
+}
 AUTOENCODER_TERMS = ("recon", "recon_grad", "kl")  # the only terms of the warm-up phase
 # the alignment terms that loss.ramp_steps ramps
 RAMPED_TERMS = ("latent_adv", "moments", "semantic", "nce", "teacher")
@@ -199,6 +212,10 @@ def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:
     return out
 
 
-def discriminator_terms(gen_weights: dict[str, float]) -> list[str]:
-    """The discriminator terms that train when their generator counterparts are active."""
-    return [name for name in DIS_TERMS if name in gen_weights]
+def discriminator_weights(cfg: LossConfig, gen_weights: dict[str, float]) -> dict[str, float]:
+    """Weight of every active discriminator term: a GAN term trains (weight 1) when its generator
+    counterpart is active; the gradient penalty ``r1`` (weight ``cfg.r1``) when the GAN is."""
+    out = {name: 1.0 for name in DIS_TERMS if name in gen_weights}
+    if cfg.r1 > 0 and ("gan" in gen_weights or "gan_recon" in gen_weights):
+        out["r1"] = cfg.r1
+    return out

@@ -247,12 +247,14 @@ class Trainer:
         micro = [
             {k: v.to(self.dist.device, non_blocking=True) for k, v in x.items()} for x in micro
         ]
+        weights = terms.weights(self.cfg.loss, step=self.step, warmup=t.warmup)
         logs = train_step(
             gen=self.gen,
             dis=self.dis,
             micro_batches=micro,
             pairs=step_pairs(self.data.domains, t.pairs, seed=t.seed, step=self.step),
-            weights=terms.weights(self.cfg.loss, step=self.step, warmup=t.warmup),
+            weights=weights,
+            d_weights=terms.discriminator_weights(self.cfg.loss, weights),
             step=self.step,
             autocast=self.autocast,
             last_ckpt=self.last_ckpt,

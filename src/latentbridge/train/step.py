@@ -73,6 +73,7 @@ def train_step(
     micro_batches: list[dict[str, Tensor]],
     pairs: list[terms.Pair],
     weights: dict[str, float],
+    d_weights: dict[str, float],
     step: int,
     autocast: Callable[[], contextlib.AbstractContextManager[None]],
     last_ckpt: str = "",
@@ -81,7 +82,6 @@ def train_step(
     averaged over micro-batches). Raises :class:`TrainingDiverged` on a non-finite loss."""
     logs: dict[str, Tensor] = {}
     n = len(micro_batches)
-    d_weights = {t: 1.0 for t in terms.discriminator_terms(weights)}
     forwards = []
     gen.set_lr(step)
     gen.optimizer.zero_grad(set_to_none=True)

@@ -156,7 +156,9 @@ def d_r1(f: Forward, c: Context) -> dict[str, Tensor]:
     out = {}
     for b in c.domains:
         x = f.x[b].detach().requires_grad_(True)
-        out[f"r1/{b}"] = losses.gradient_penalty(c.d_image(b, x), x)
+        # D reads a view of x, not the leaf itself: module hooks (the FLOP counter of `bench`)
+        # cannot follow autograd.grad back to a leaf that a module took as its input
+        out[f"r1/{b}"] = losses.gradient_penalty(c.d_image(b, x.view_as(x)), x)
     return out
 
 

@@ -22,8 +22,8 @@ at 7 minutes the latent cycle (``loss.semantic``) in its place did as well, but 
 collapsed to one face per direction after ~6,000 steps (docs/RESULTS.md). The decoder doubles
 its side with 4x4 transposed convolutions (``model.up=transpose``, since 2026-11-29; was nearest
 up-sampling + 3x3 conv): a cheaper step (15-25 % more steps in the same minutes) whose
-auto-encoders keep more, ahead of nearest up-sampling in 3 of 4 paired 7-minute seeds (-0.020 to
-+0.087, +0.035 on average; docs/RESULTS.md).
+auto-encoders keep more, ahead of nearest up-sampling in 3 of 4 same-seed 7-minute pairs (-0.020
+to +0.087, +0.035 on average; docs/RESULTS.md).
 """
 
 from latentbridge.methods.base import Method

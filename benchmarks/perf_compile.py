@@ -2,10 +2,13 @@
 
 Usage: python benchmarks/perf_compile.py [--device auto] [--method baseline] [--sizes 32,64]
        [--batch-size 16] [--precision fp32] [--modes off,default] [--rounds 10] [--warmup 3]
-       [--gpu-config] [--threads N] [--out FILE.json]
+       [--gpu-config] [--threads N] [--set KEY=VALUE ...] [--out FILE.json]
        python benchmarks/perf_compile.py --table FILE.json [FILE.json ...]   # markdown table
 
-For each size, one Trainer per mode (the same config but ``train.compile``): the warm-up steps
+For each size, one Trainer per mode (the same config but ``train.compile``; a mode may carry a
+layout: ``default+cl`` builds the networks channels-last with the norms on a planar copy, as
+``benchmarks/perf_step.py``'s ``cl_fused``; ``default+cl-native`` lets the norms read the
+channels-last tensors as they are, ``blocks.PLANAR_NORM = False``): the warm-up steps
 of each are timed (the first ones compile: ``compile_s`` is their time minus the eager
 trainer's), then the steps are interleaved round by round (A B C A B C), so a drift in the
 machine's speed hits every mode alike. After every round an fp32 matmul burst is timed
@@ -13,9 +16,9 @@ machine's speed hits every mode alike. After every round an fp32 matmul burst is
 utilisation. FLOPs per step are counted once, eagerly (:func:`latentbridge.bench.count_flops`);
 the device's matmul peaks are measured before and after, and the higher kept.
 
-``ratio`` = the median over rounds of the eager step / the mode's step in the same round (> 1:
-the mode is faster); pairing by round keeps a slow spell of the machine, which hits both steps of
-a round, out of the ratio.
+``ratio`` = the median over rounds of the first mode's step (eager, ``off``, by default) / the
+mode's step in the same round (> 1: the mode is faster); pairing by round keeps a slow spell of
+the machine, which hits both steps of a round, out of the ratio.
 With ``--gpu-config`` each size takes ``configs/faces{size}.yaml`` (architecture, batch, its
 preset) instead of ``--method`` / ``--batch-size``. A mode that fails (a compiler error) is
 recorded with its error and dropped; the others go on. The JSON is rewritten after every size.
@@ -29,20 +32,43 @@ import statistics
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from latentbridge import bench, config, methods
+from latentbridge.nn import blocks, networks
 from latentbridge.train.distributed import resolve_device
 from latentbridge.train.loop import Trainer, resolve_precision
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
+LAYOUTS = {  # a mode's "+layout" -> (networks' memory format, norms on a planar copy)
+    "": (torch.contiguous_format, True),
+    "cl": (torch.channels_last, True),
+    "cl-native": (torch.channels_last, False),
+}
+
+
+@contextmanager
+def layout(mode: str) -> Iterator[None]:
+    """Builds networks in the layout ``mode`` names after its ``+`` (none: the package's)."""
+    fmt, planar = LAYOUTS[mode.partition("+")[2]]
+    saved = networks.MEMORY_FORMAT, blocks.PLANAR_NORM
+    networks.MEMORY_FORMAT, blocks.PLANAR_NORM = fmt, planar
+    try:
+        yield
+    finally:
+        networks.MEMORY_FORMAT, blocks.PLANAR_NORM = saved
+
+
 def trainer(args: argparse.Namespace, size: int, root: Path, run: Path, mode: str) -> Trainer:
-    over: dict[str, Any] = {"data.workers": 0, "train.warmup": 0, "train.compile": mode}
+    compile_mode = mode.partition("+")[0]
+    over: dict[str, Any] = {"data.workers": 0, "train.warmup": 0, "train.compile": compile_mode}
     file = None
     if args.gpu_config:
         file = config.load_yaml(CONFIGS / f"faces{size}.yaml")
@@ -52,8 +78,10 @@ def trainer(args: argparse.Namespace, size: int, root: Path, run: Path, mode: st
         over["train.batch_size"] = args.batch_size
     if args.precision:
         over["train.precision"] = args.precision
+    over |= config.parse_set(args.set or [])
     cfg = methods.resolve(None if args.gpu_config else args.method, file=file, overrides=over)
-    return Trainer(cfg, data=root, run=run, device=args.device)
+    with layout(mode):
+        return Trainer(cfg, data=root, run=run, device=args.device)
 
 
 def one_size(args: argparse.Namespace, size: int, tmp: Path, peaks: dict) -> dict[str, Any]:
@@ -101,7 +129,7 @@ def one_size(args: argparse.Namespace, size: int, tmp: Path, peaks: dict) -> dic
         out["modes"][mode] = {
             "step_ms": med * 1e3,
             "steps_ms": [t * 1e3 for t in ts],
-            "ratio": paired_ratio(times.get("off"), ts),
+            "ratio": paired_ratio(next(iter(times.values())), ts),
             "compile_s": warm[mode] - warm["off"] if "off" in warm else None,
             "flops_per_s": flops / med,
             "vs_fp32_peak": flops / med / peaks["fp32"],
@@ -120,7 +148,8 @@ def one_size(args: argparse.Namespace, size: int, tmp: Path, peaks: dict) -> dic
 
 
 def paired_ratio(eager: list[float] | None, mode: list[float]) -> float | None:
-    """Median over rounds of eager step / mode step (rounds pair the two under one load)."""
+    """Median over rounds of the reference step (eager, the first mode) / the mode's step
+    (rounds pair the two under one load)."""
     if not eager:
         return None
     return statistics.median(e / m for e, m in zip(eager, mode, strict=True))
@@ -136,7 +165,8 @@ def table(files: list[Path]) -> str:
     for f in files:
         res = json.loads(f.read_text())
         for size, r in res["sizes"].items():
-            eager = r["modes"].get("off", {}).get("steps_ms")
+            first = next(iter(r["modes"].values()), {})
+            eager = first.get("steps_ms")
             for mode, m in r["modes"].items():
                 if "error" in m:
                     rows.append(
@@ -161,11 +191,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="32,64")
     ap.add_argument("--batch-size", type=int, help="default 16, or the config file's")
     ap.add_argument("--precision", default="fp32", help="fp32 | bf16 | '' (the config's)")
-    ap.add_argument("--modes", default="off,default", help="train.compile values; off first")
+    ap.add_argument(
+        "--modes",
+        default="off,default",
+        help="train.compile values, each optionally +cl or +cl-native; ratios are against the "
+        "first",
+    )
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--gpu-config", action="store_true", help="configs/faces{size}.yaml")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--set", action="append", metavar="KEY=VALUE", help="config overrides")
     ap.add_argument("--out", type=Path, default=Path("perf_compile.json"))
     ap.add_argument("--table", type=Path, nargs="+", help="print the table of these reports")
     args = ap.parse_args()

@@ -175,9 +175,11 @@ def table(files: list[Path]) -> str:
                     )
                     continue
                 ratio = paired_ratio(eager, m["steps_ms"])
+                # no eager mode in the run: the compile time is not known
+                comp = "—" if m["compile_s"] is None else f"{m['compile_s']:.0f}"
                 rows.append(
                     f"| {r['method']} | {size} | {r['batch_size']} | {r['precision']} | {mode} "
-                    f"| {m['step_ms']:.1f} | ×{ratio or 1:.2f} | {m['compile_s'] or 0:.0f} "
+                    f"| {m['step_ms']:.1f} | ×{ratio or 1:.2f} | {comp} "
                     f"| {m['vs_fp32_peak']:.0%} | {m['matched_fp32']:.0%} "
                     f"| {m['vs_precision_peak']:.1%} |"
                 )

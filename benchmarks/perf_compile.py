@@ -7,8 +7,9 @@ Usage: python benchmarks/perf_compile.py [--device auto] [--method baseline] [--
 
 For each size, one Trainer per mode (the same config but ``train.compile``; a mode may carry a
 layout: ``default+cl`` builds the networks channels-last with the norms on a planar copy, as
-``benchmarks/perf_step.py``'s ``cl_fused``; ``default+cl-native`` lets the norms read the
-channels-last tensors as they are, ``blocks.PLANAR_NORM = False``): the warm-up steps
+``benchmarks/perf_step.py``'s ``cl_fused``; ``default+cl-native`` builds norms that read the
+channels-last tensors as they are, :class:`NativeInstanceNorm2d` / :class:`NativeDomainNorm`):
+the warm-up steps
 of each are timed (the first ones compile: ``compile_s`` is their time minus the eager
 trainer's), then the steps are interleaved round by round (A B C A B C), so a drift in the
 machine's speed hits every mode alike. After every round an fp32 matmul burst is timed
@@ -38,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
+from torch.nn import functional as F
 
 from latentbridge import bench, config, methods
 from latentbridge.nn import blocks, networks
@@ -47,23 +50,54 @@ from latentbridge.train.loop import Trainer, resolve_precision
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
-LAYOUTS = {  # a mode's "+layout" -> (networks' memory format, norms on a planar copy)
-    "": (torch.contiguous_format, True),
-    "cl": (torch.channels_last, True),
-    "cl-native": (torch.channels_last, False),
+class NativeInstanceNorm2d(blocks.InstanceNorm2d):
+    """The package's instance norm without its planar copy: the group-norm kernel reads a
+    channels-last input as it is (for the compiler, which generates that kernel itself)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_features, self.weight, self.bias, self.eps)
+
+
+class NativeDomainNorm(blocks.DomainNorm):
+    """The package's per-domain norm without its planar copy (see NativeInstanceNorm2d)."""
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        if self.groups is None:
+            return super().forward(x, d)
+        eps = float(self.norm.eps)  # type: ignore[arg-type]
+        return F.group_norm(x, self.groups, self.gamma[d], self.beta[d], eps)
+
+
+PACKAGE_MAKE_NORM = blocks.make_norm
+
+
+def native_make_norm(kind: config.Norm, channels: int, *, affine: bool = True) -> torch.nn.Module:
+    """``blocks.make_norm`` with :class:`NativeInstanceNorm2d` for instance norms."""
+    if kind == "instance":
+        return NativeInstanceNorm2d(channels, affine=affine)
+    return PACKAGE_MAKE_NORM(kind, channels, affine=affine)
+
+
+LAYOUTS = {  # a mode's "+layout" -> (networks' memory format, norms without the planar copy)
+    "": (torch.contiguous_format, False),
+    "cl": (torch.channels_last, False),
+    "cl-native": (torch.channels_last, True),
 }
 
 
 @contextmanager
 def layout(mode: str) -> Iterator[None]:
-    """Builds networks in the layout ``mode`` names after its ``+`` (none: the package's)."""
-    fmt, planar = LAYOUTS[mode.partition("+")[2]]
-    saved = networks.MEMORY_FORMAT, blocks.PLANAR_NORM
-    networks.MEMORY_FORMAT, blocks.PLANAR_NORM = fmt, planar
+    """Builds networks in the layout ``mode`` names after its ``+`` (none: the package's), as
+    ``benchmarks/perf_step.py`` does: by swapping the package's norm factories while building."""
+    fmt, native = LAYOUTS[mode.partition("+")[2]]
+    saved = networks.MEMORY_FORMAT, blocks.make_norm, blocks.DomainNorm
+    networks.MEMORY_FORMAT = fmt
+    if native:
+        blocks.make_norm, blocks.DomainNorm = native_make_norm, NativeDomainNorm  # type: ignore
     try:
         yield
     finally:
-        networks.MEMORY_FORMAT, blocks.PLANAR_NORM = saved
+        networks.MEMORY_FORMAT, blocks.make_norm, blocks.DomainNorm = saved  # type: ignore
 
 
 def trainer(args: argparse.Namespace, size: int, root: Path, run: Path, mode: str) -> Trainer:
@@ -130,7 +164,7 @@ def one_size(args: argparse.Namespace, size: int, tmp: Path, peaks: dict) -> dic
             "step_ms": med * 1e3,
             "steps_ms": [t * 1e3 for t in ts],
             "ratio": paired_ratio(next(iter(times.values())), ts),
-            "compile_s": warm[mode] - warm["off"] if "off" in warm else None,
+            "compile_s": compile_seconds(mode, warm),
             "flops_per_s": flops / med,
             "vs_fp32_peak": flops / med / peaks["fp32"],
             "vs_precision_peak": flops / med / peaks.get(out["precision"], peaks["fp32"]),
@@ -145,6 +179,14 @@ def one_size(args: argparse.Namespace, size: int, tmp: Path, peaks: dict) -> dic
         )
     out["probe_flops_per_s"] = probes
     return out
+
+
+def compile_seconds(mode: str, warm: dict[str, float]) -> float | None:
+    """A mode's warm-up less the eager one's; 0 for an eager mode (any layout), None when the run
+    has no eager mode to subtract."""
+    if mode.partition("+")[0] == "off":
+        return 0.0
+    return warm[mode] - warm["off"] if "off" in warm else None
 
 
 def paired_ratio(eager: list[float] | None, mode: list[float]) -> float | None:

@@ -280,31 +280,3 @@ def test_r1_runs_under_the_flop_counter_and_counts_its_double_backward() -> None
 def test_r1_with_the_compiler_is_a_user_error() -> None:
     with pytest.raises(UserError, match="double backward"):
         build("bridge", loss__r1=1.0, train__compile="default")
-
-
-@pytest.mark.parametrize("per_domain", [False, True])
-def test_norms_built_without_the_planar_copy_compute_the_same_on_channels_last(
-    per_domain: bool,
-) -> None:
-    from latentbridge.nn import blocks
-
-    torch.manual_seed(0)
-    x = torch.randn(2, 8, 6, 6).to(memory_format=torch.channels_last).requires_grad_()
-    outs, grads = [], []
-    for planar in (True, False):
-        saved, blocks.PLANAR_NORM = blocks.PLANAR_NORM, planar
-        try:
-            norm = blocks.Norm2d("instance", 8, n_domains=2 if per_domain else 0)
-        finally:
-            blocks.PLANAR_NORM = saved
-        inner = norm.inner
-        assert inner.planar is planar
-        with torch.no_grad():  # non-trivial affine parameters, the same in both
-            for p in norm.parameters():
-                p.copy_(torch.linspace(0.5, 1.5, p.numel()).view_as(p))
-        y = norm(x, 1)
-        (g,) = torch.autograd.grad((y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum(), x)
-        outs.append(y)
-        grads.append(g)
-    assert torch.allclose(outs[0], outs[1], atol=1e-5)
-    assert torch.allclose(grads[0], grads[1], atol=1e-4)

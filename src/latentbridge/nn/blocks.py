@@ -15,13 +15,6 @@ from torch.nn import functional as F
 
 from latentbridge.config import Norm
 
-# Whether the instance norms and the per-domain norms compute on a planar (NCHW) copy
-# of a channels-last input. True: oneDNN's eager group-norm kernel is slower on channels-last
-# input than on a planar copy (benchmarks/perf_norm.py). Under ``train.compile`` the norm is a
-# generated kernel, which may read channels-last input as it is (benchmarks/perf_compile.py's
-# ``+cl-native`` modes measure it). A norm keeps the setting it was built with.
-PLANAR_NORM: bool = True
-
 
 class InstanceNorm2d(nn.InstanceNorm2d):
     """Instance normalisation (per sample and channel, biased variance, no running statistics)
@@ -30,20 +23,14 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     instead of a reshape to batch norm with copies of the input and of the affine parameters
     (side by side in ``benchmarks/perf_step.py``; see docs/PERFORMANCE.md)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.planar = PLANAR_NORM
-
     def forward(self, x: Tensor) -> Tensor:
-        x = _planar(x) if self.planar else x
-        return F.group_norm(x, self.num_features, self.weight, self.bias, self.eps)
+        return F.group_norm(_planar(x), self.num_features, self.weight, self.bias, self.eps)
 
 
 def _planar(x: Tensor) -> Tensor:
     """``x`` in NCHW layout. The group-norm kernel is slower on channels-last input than on a
     planar copy of it (benchmarks/perf_norm.py, docs/PERFORMANCE.md), much slower under bf16
-    autocast, so the norm runs planar (a no-op for NCHW networks, the default) unless built with
-    ``PLANAR_NORM = False``."""
+    autocast, so the norm always runs planar (a no-op for NCHW networks, the default)."""
     return x.contiguous()
 
 
@@ -69,13 +56,11 @@ class DomainNorm(nn.Module):
         self.gamma = nn.Parameter(torch.ones(n_domains, channels))
         self.beta = nn.Parameter(torch.zeros(n_domains, channels))
         self.groups = _groups(self.norm)
-        self.planar = PLANAR_NORM
 
     def forward(self, x: Tensor, d: int) -> Tensor:
         if self.groups is not None:
             eps = float(self.norm.eps)  # type: ignore[arg-type]
-            x = _planar(x) if self.planar else x
-            return F.group_norm(x, self.groups, self.gamma[d], self.beta[d], eps)
+            return F.group_norm(_planar(x), self.groups, self.gamma[d], self.beta[d], eps)
         x = self.norm(x)
         return x * self.gamma[d].view(1, -1, 1, 1) + self.beta[d].view(1, -1, 1, 1)
 

@@ -29,6 +29,40 @@ def test_edge_consistency_ignores_colour_and_polarity_but_not_position() -> None
     assert losses.edge_consistency(x, moved, 2).item() > 0.5
 
 
+def test_self_similarity_ignores_colour_and_contrast_but_not_grouping() -> None:
+    """``loss.selfsim``: recolouring, inverting or fading a shape keeps which pixels belong
+    together (up to the floor's share at low contrast); moving the shape does not, and pixel noise
+    below the floor costs a fraction of what the move costs."""
+    torch.manual_seed(0)
+    x = _stroke()
+    tinted = x.clone()
+    tinted[:, 0] = tinted[:, 0] * 0.5 + 0.3
+    faded = 0.5 * x  # a quarter of the squared contrast
+    noisy = x + 0.05 * torch.randn_like(x)
+    cost = {
+        name: losses.self_similarity_consistency(x, y, 1, 5).item()
+        for name, y in [
+            ("same", x),
+            ("inverted", -x),
+            ("tinted", tinted),
+            ("faded", faded),
+            ("noisy", noisy),
+            ("moved", _stroke(shift=4)),
+        ]
+    }
+    assert cost["same"] < 1e-6 and cost["inverted"] < 1e-6
+    assert cost["tinted"] < 0.01 and cost["faded"] < 0.02
+    assert cost["moved"] > 0.3
+    assert cost["noisy"] < cost["moved"] / 3
+    # a pixel whose neighbours all share its colour reads zero everywhere; one at an outline
+    # reads more for the neighbours across it than for those on its own side
+    s = losses.self_similarity(x, 1, 3)
+    assert s.shape == (1, 8, 16, 16)
+    assert s[0, :, 8, 0].abs().max().item() < 1e-6
+    left, right = s[0, 3, 8, 6].item(), s[0, 4, 8, 6].item()  # at the bar's left edge
+    assert left > 1.0 > right
+
+
 def test_gradient_difference_sees_a_blurred_stroke_not_a_colour_offset() -> None:
     x = _stroke()
     offset = x + 0.2  # every pixel off by the same amount: no gradient changes

@@ -190,6 +190,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
         "baseline",
         overrides=tiny(
             loss__edge=1.0,
+            loss__selfsim=1.0,
             loss__palette=1.0,
             loss__moments=1.0,
             loss__nce=1.0,
@@ -203,7 +204,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
     weights = terms.weights(cfg.loss, step=10**6, warmup=0)
     loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, [("A", "B"), ("B", "A")], weights)
     keys = ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B", "gen/nce/A->B")
-    for key in (*keys, "gen/recon_grad/A->A", "gen/cycle/B->A"):
+    for key in (*keys, "gen/selfsim/B->A", "gen/recon_grad/A->A", "gen/cycle/B->A"):
         assert key in named and torch.isfinite(named[key])
     loss.backward()
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
@@ -217,7 +218,7 @@ def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:
 
 def test_bad_prior_sizes_are_user_errors() -> None:
     sizes = ("loss.edge_scale", "loss.palette_size", "loss.color_size", "loss.cycle_scale")
-    for key in (*sizes, "loss.nce_patches", "loss.nce_temperature"):
+    for key in (*sizes, "loss.selfsim_scale", "loss.nce_patches", "loss.nce_temperature"):
         cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
         with pytest.raises(UserError, match=key):
             Model(cfg, ["A", "B"])

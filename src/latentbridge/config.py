@@ -97,6 +97,11 @@ class LossConfig:
     palette_size: int = 8  # the palette term compares this many x this many pooled pixels
     edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)
     edge_scale: int = 2  # the edge term compares images average-pooled by this factor
+    # x and x_ab group their pixels alike: each pixel's colour distances to its neighbours,
+    # relative to their mean, agree (local self-similarity; any colour, any contrast)
+    selfsim: float = 0.0
+    selfsim_scale: int = 2  # the selfsim term compares images average-pooled by this factor
+    selfsim_window: int = 5  # side of the neighbourhood each pixel is compared with (odd)
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples

@@ -144,6 +144,32 @@ def edge_consistency(x: Tensor, y: Tensor, scale: int) -> Tensor:
     return F.l1_loss(edge_map(x, scale), edge_map(y, scale))
 
 
+def self_similarity(x: Tensor, scale: int, window: int, floor: float = 0.01) -> Tensor:
+    """Which neighbours of each pixel are made of the same stuff, free of what the stuff looks
+    like (the local self-similarity descriptor of Shechtman & Irani 2007, as a loss in the spirit
+    of Zheng et al. 2021): ``x`` average-pooled by ``scale``, for every pixel the mean squared
+    colour distance to each other pixel of the ``window x window`` patch around it, divided by
+    that pixel's mean distance plus ``floor`` (squared units of [-1, 1] images), so that the
+    contrast drops out at outlines and pixel noise below the floor stays flat. Shape
+    (B, window**2 - 1, H', W')."""
+    p = pooled(x.float(), scale)
+    b, c, h, w = p.shape
+    r = window // 2
+    patches = F.unfold(F.pad(p, (r, r, r, r), mode="replicate"), window)
+    d = (patches.view(b, c, window * window, h, w) - p.unsqueeze(2)).square().mean(dim=1)
+    centre = (window * window) // 2
+    d = torch.cat([d[:, :centre], d[:, centre + 1 :]], dim=1)
+    return d / (d.mean(dim=1, keepdim=True) + floor)
+
+
+def self_similarity_consistency(x: Tensor, y: Tensor, scale: int, window: int) -> Tensor:
+    """Structure consistency by grouping: ``mean |self_similarity(x) - self_similarity(y)|``.
+    Hair, skin, glasses and background may all change colour, but what belongs together in x
+    must belong together in y: a long fringe of hair stays one region down to the shoulders,
+    glasses stay a band that differs from the skin around it, however strong the contrast."""
+    return F.l1_loss(self_similarity(x, scale, window), self_similarity(y, scale, window))
+
+
 def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
     """Contrastive correspondence of two codes (PatchNCE, Park et al. 2020, on the latent grid):
     each position of ``q`` (the translation's code, shape (B, C, H, W) or (B, C)) must pick the

@@ -41,10 +41,16 @@ def check_config(cfg: Config, n_domains: int) -> None:
         raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
     if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
         raise UserError(f"sharing.disc_layers must be in 0..{m.disc_layers + 1}")
-    for key in ("color_size", "palette_size", "edge_scale", "cycle_scale"):
+    for key in ("color_size", "palette_size", "edge_scale", "cycle_scale", "selfsim_scale"):
         value = getattr(cfg.loss, key)
         if not 1 <= value <= size // 2:
             raise UserError(f"loss.{key} must be between 1 and data.size / 2, got {value}")
+    window = cfg.loss.selfsim_window
+    if window < 3 or window % 2 == 0 or window > size // cfg.loss.selfsim_scale:
+        raise UserError(
+            "loss.selfsim_window must be odd, >= 3 and at most data.size / loss.selfsim_scale, "
+            f"got {window}"
+        )
     if cfg.loss.nce_temperature <= 0 or cfg.loss.nce_patches < 1:
         raise UserError(
             "loss.nce_temperature must be > 0 and loss.nce_patches >= 1, got "

@@ -134,6 +134,15 @@ def edge(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def selfsim(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"selfsim/{a}->{b}": losses.self_similarity_consistency(
+            f.x[a], f.x_ab(a, b), c.cfg.selfsim_scale, c.cfg.selfsim_window
+        )
+        for a, b in c.pairs
+    }
+
+
 def d_gan(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"gan/{a}->{b}": losses.gan_discriminator(
@@ -185,6 +194,7 @@ GEN_TERMS: dict[str, Term] = {
     "color": color,
     "edge": edge,
     "palette": palette,
+    "selfsim": selfsim,
 }
 DIS_TERMS: dict[str, Term] = {
     "gan": d_gan,

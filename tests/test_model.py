@@ -222,6 +222,10 @@ def test_bad_prior_sizes_are_user_errors() -> None:
         cfg = methods.resolve("baseline", overrides={**tiny(), key: 0})
         with pytest.raises(UserError, match=key):
             Model(cfg, ["A", "B"])
+    for window in (1, 4, 99):  # too small, even, wider than the pooled image
+        cfg = methods.resolve("baseline", overrides={**tiny(), "loss.selfsim_window": window})
+        with pytest.raises(UserError, match="loss.selfsim_window"):
+            Model(cfg, ["A", "B"])
 
 
 def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:

@@ -26,7 +26,8 @@ auto-encoders keep more, ahead of nearest up-sampling in 3 of 4 same-seed 7-minu
 to +0.087, +0.035 on average; docs/RESULTS.md). A local self-similarity prior (``loss.selfsim=3``,
 since 2026-12-02: within every 5x5 neighbourhood of the half-size images, x_ab groups its pixels as
 x does, whatever the colours) keeps hair length across (+0.06 to +0.12 photo->cartoon) and raised
-mean preservation in 3 of 3 paired 7-minute seeds (+0.014 to +0.033; weight 10 lost 0.13).
+mean preservation in 3 of 3 paired 7-minute seeds (+0.014 to +0.033; weight 10 lost 0.13), and
+on digits in 2 of 2 (+0.08, +0.12).
 """
 
 from latentbridge.methods.base import Method

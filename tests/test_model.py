@@ -8,7 +8,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge import methods, terms
 from latentbridge.errors import UserError
-from latentbridge.model import Model
+from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import step_pairs
 from tests.conftest import tiny
@@ -36,6 +36,30 @@ def test_translate_shapes(method: str, latent: str) -> None:
     assert tuple(z.shape[1:]) == model.gen.latent_shape
     y = model.gen.translate(x, "A", "B")
     assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
+
+
+@pytest.mark.parametrize("method", ["baseline", "unit", "bridge"])
+def test_translation_in_chunks_is_the_same_translation(method: str) -> None:
+    """Eval mode keeps no batch statistics: chunks of 1, 3 or all 7 images give one result."""
+    model, cfg = build(method)
+    model.gen.eval()
+    x = batch(cfg, n=7)["A"]
+    whole = model.gen.translate(x, "A", "B", chunk=7)
+    for chunk in (1, 3):
+        assert torch.allclose(model.gen.translate(x, "A", "B", chunk=chunk), whole, atol=1e-5)
+    with pytest.raises(UserError, match="at least 1"):
+        model.gen.translate(x, "A", "B", chunk=0)
+
+
+def test_translation_chunk_holds_a_pixel_budget_on_the_cpu() -> None:
+    assert CPU_CHUNK_PIXELS == 32 * 32 * 32
+    assert [translation_chunk(torch.zeros(64, 3, s, s)) for s in (32, 64, 128, 256)] == [
+        32,
+        8,
+        2,
+        1,
+    ]
+    assert translation_chunk(torch.zeros(5, 3, 16, 16)) == 128  # more than the batch: one pass
 
 
 def _grads(module: torch.nn.Module) -> dict[str, bool]:

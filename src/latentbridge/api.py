@@ -19,7 +19,7 @@ from torch import Tensor
 from latentbridge import config as C
 from latentbridge.errors import UserError
 from latentbridge.imaging import from_pil, to_pil
-from latentbridge.model import Translator
+from latentbridge.model import Translator, translation_chunk
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train.distributed import resolve_device
 
@@ -31,7 +31,9 @@ class Pipeline:
     natively) is the autocast of every translation; ``compile`` (``off`` | ``default`` |
     ``max-autotune-no-cudagraphs``) compiles the encoders and decoders with ``torch.compile``
     (docs/PERFORMANCE.md, "Translation"): the first batch of each size pays the compile, and a
-    smaller batch than one already compiled is padded to it rather than compiled again.
+    smaller batch than one already compiled is padded to it rather than compiled again. On the
+    CPU a large batch passes through the networks in chunks that fit a core's cache
+    (:func:`latentbridge.model.translation_chunk`).
     """
 
     def __init__(
@@ -93,16 +95,19 @@ class Pipeline:
         return out[0] if single else out
 
     def _translate(self, x: Tensor, source: str, target: str) -> Tensor:
-        n = len(x)
-        if self.compiled:  # pad to the smallest batch already compiled that holds x
-            fits = [b for b in self._sizes if b >= n]
-            if fits:
-                pad = min(fits) - n
+        n, chunk = len(x), translation_chunk(x)
+        if self.compiled:  # the networks see full chunks and one rest: pad the rest to the
+            full, rest = divmod(n, chunk)  # smallest batch already compiled that holds it
+            if full:
+                self._sizes.add(chunk)
+            fits = [b for b in self._sizes if rest <= b <= chunk]
+            if rest and fits:
+                pad = min(fits) - rest
                 x = torch.cat([x, x.new_zeros(pad, *x.shape[1:])]) if pad else x
-            else:
-                self._sizes.add(n)
+            elif rest:
+                self._sizes.add(rest)
         with self.autocast():
-            y = self.gen.translate(x, source, target)
+            y = self.gen.translate(x, source, target, chunk=chunk)
         return y[:n].float()
 
     @torch.no_grad()

@@ -72,6 +72,7 @@ class BenchOptions:
     steps: int = 10  # timed training steps
     warmup: int = 3  # untimed training steps first (allocator, oneDNN primitive caches)
     translate_reps: int = 10  # timed translation calls per batch size
+    translate_chunk: int | None = None  # images per pass (None: model.translation_chunk)
     threads: int | None = None  # torch intra-op threads (None: leave torch's default)
     overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
     file: dict[str, Any] | None = None  # a YAML config (--config), below the options above
@@ -225,6 +226,8 @@ def check_options(opts: BenchOptions) -> None:
         raise UserError(f"--threads must be at least 1, got {opts.threads}")
     if opts.translate_reps < 1:
         raise UserError(f"--translate-reps must be at least 1, got {opts.translate_reps}")
+    if opts.translate_chunk is not None and opts.translate_chunk < 1:
+        raise UserError(f"--translate-chunk must be at least 1, got {opts.translate_chunk}")
 
 
 def _prefetched(trainer: Any, start: int) -> Iterator[Any]:
@@ -287,16 +290,20 @@ def measure_training(trainer: Any, opts: BenchOptions) -> dict[str, Any]:
 
 
 def measure_translation(trainer: Any, opts: BenchOptions, batch: int) -> dict[str, Any]:
-    """Images/s and latency of ``DE_B(EN_A(x))`` for one batch size, in eval mode."""
+    """Images/s and latency of ``DE_B(EN_A(x))`` for one batch size, in eval mode, in chunks of
+    ``opts.translate_chunk`` images (None: the package's own, as ``translate`` runs it)."""
+    from latentbridge.model import translation_chunk
+
     device, gen = trainer.dist.device, trainer.model.gen
     size = trainer.cfg.data.size
     x = torch.rand(batch, 3, size, size, device=device) * 2 - 1
+    chunk = opts.translate_chunk or translation_chunk(x)
     gen.eval()
     try:
 
         def one() -> None:
             with trainer.autocast():
-                gen.translate(x, DOMAINS[0], DOMAINS[1])
+                gen.translate(x, DOMAINS[0], DOMAINS[1], chunk=chunk)
 
         flops = count_flops(one)
         for _ in range(2):  # warm-up
@@ -307,6 +314,7 @@ def measure_translation(trainer: Any, opts: BenchOptions, batch: int) -> dict[st
     seconds = statistics.median(times)
     return {
         "batch": batch,
+        "chunk": min(chunk, batch),
         "latency_ms": seconds * 1e3,
         "images_per_s": batch / seconds,
         "flops_per_image": flops / batch,
@@ -530,8 +538,13 @@ def format_report(r: dict[str, Any]) -> str:
         rows.append(
             (
                 f"translate batch {tr['batch']}",
-                f"{tr['images_per_s']:.1f} img/s, {tr['latency_ms']:.2f} ms/batch, "
-                f"{_si(tr['flops_per_s'], 'FLOP/s')} = {_pct(tr['utilisation'])}",
+                f"{tr['images_per_s']:.1f} img/s, {tr['latency_ms']:.2f} ms/batch"
+                + (
+                    f" in chunks of {tr['chunk']}"
+                    if tr.get("chunk", tr["batch"]) < tr["batch"]
+                    else ""
+                )
+                + f", {_si(tr['flops_per_s'], 'FLOP/s')} = {_pct(tr['utilisation'])}",
             )
         )
     rows += [
@@ -588,6 +601,12 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--translate-reps", type=int, default=10, help="timed translations per batch size"
     )
+    p.add_argument(
+        "--translate-chunk",
+        type=int,
+        help="images per pass through the networks when translating (default: the package's, "
+        "on the CPU 32768 pixels' worth; docs/PERFORMANCE.md, section Y)",
+    )
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
     add_set_argument(p, "override a config key, e.g. model.width=64 (repeatable)")
     p.add_argument(
@@ -613,6 +632,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         steps=args.steps,
         warmup=args.warmup,
         translate_reps=args.translate_reps,
+        translate_chunk=args.translate_chunk,
         threads=args.threads,
         overrides=C.parse_set(args.set),
         file=C.load_yaml(args.config) if args.config else None,

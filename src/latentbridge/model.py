@@ -23,6 +23,20 @@ from latentbridge.nn.networks import (
     shared_chains,
 )
 
+# Pixels per pass of a CPU translation: a batch of 64 images at 64 px keeps activations too large
+# for a core's cache, and the same images in chunks of 8 translate x1.13 faster per image
+# (docs/PERFORMANCE.md, section Y).
+CPU_CHUNK_PIXELS = 32 * 32 * 32
+
+
+def translation_chunk(x: Tensor) -> int:
+    """Images per pass when translating the batch ``x``: on the CPU as many as hold
+    :data:`CPU_CHUNK_PIXELS` (32 at 32 px, 8 at 64 px, at least 1), elsewhere the whole batch
+    (a GPU wants the largest batch it can get)."""
+    if x.device.type != "cpu":
+        return max(len(x), 1)
+    return max(CPU_CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]), 1)
+
 
 def check_config(cfg: Config, n_domains: int) -> None:
     """Reject configurations the networks cannot be built from, with a message that says why."""
@@ -111,9 +125,17 @@ class Translator(nn.Module):
         return self.decoders[domain](z)
 
     @torch.no_grad()
-    def translate(self, x: Tensor, source: str, target: str) -> Tensor:
-        """x_ab = DE_target(EN_source(x)) for a batch (B, 3, H, W) in [-1, 1]."""
-        return self.decode(self.encode(x, source), target)
+    def translate(self, x: Tensor, source: str, target: str, *, chunk: int | None = None) -> Tensor:
+        """x_ab = DE_target(EN_source(x)) for a batch (B, 3, H, W) in [-1, 1], ``chunk`` images
+        per pass through the networks (None: :func:`translation_chunk`). Every image is
+        translated on its own (no batch statistics in eval mode), so the chunk changes the speed,
+        not the result."""
+        chunk = translation_chunk(x) if chunk is None else chunk
+        if chunk < 1:
+            raise UserError(f"the translation chunk must be at least 1 image, got {chunk}")
+        if len(x) <= chunk:
+            return self.decode(self.encode(x, source), target)
+        return torch.cat([self.decode(self.encode(c, source), target) for c in x.split(chunk)])
 
 
 class Critics(nn.Module):

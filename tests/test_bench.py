@@ -46,8 +46,8 @@ def test_bench_command_writes_a_complete_report(
 ) -> None:
     out = tmp_path / "bench.json"
     argv = ["bench", "--size", "16", "--batch-size", "4", "--device", "cpu", "--steps", "2"]
-    argv += ["--warmup", "1", "--translate-reps", "1", "--json", str(out), *_tiny_set()]
-    args = _parser().parse_args(argv)
+    argv += ["--warmup", "1", "--translate-reps", "1", "--translate-chunk", "16"]
+    args = _parser().parse_args([*argv, "--json", str(out), *_tiny_set()])
     args.peak_sides, args.peak_seconds = (64,), 0.01  # a tiny, quick peak
     assert bench.cmd_bench(args) == 0
     printed = capsys.readouterr().out
@@ -67,6 +67,8 @@ def test_bench_command_writes_a_complete_report(
     assert train["utilisation"]["matched_fp32"] > 0  # against bursts timed around each step
     assert len(train["probe_flops_per_s"]) == 3  # before the first step and after each
     assert [t["batch"] for t in report["translate"]] == [1, 64]
+    assert [t["chunk"] for t in report["translate"]] == [1, 16]  # --translate-chunk 16
+    assert "in chunks of 16" in printed
     data = report["data"]
     for key in ("decode_images_per_s", "batch_images_per_s", "consumed_images_per_s"):
         assert data[key] > 0
@@ -78,7 +80,8 @@ def test_bench_command_writes_a_complete_report(
 
 
 @pytest.mark.parametrize(
-    ("flag", "value"), [("--steps", "0"), ("--batch-size", "0"), ("--threads", "0")]
+    ("flag", "value"),
+    [("--steps", "0"), ("--batch-size", "0"), ("--threads", "0"), ("--translate-chunk", "0")],
 )
 def test_bad_options_are_user_errors(flag: str, value: str) -> None:
     args = _parser().parse_args(["bench", "--device", "cpu", "--no-peak", flag, value])

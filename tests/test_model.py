@@ -60,6 +60,7 @@ def test_translation_chunk_holds_a_pixel_budget_on_the_cpu() -> None:
         1,
     ]
     assert translation_chunk(torch.zeros(5, 3, 16, 16)) == 128  # more than the batch: one pass
+    assert translation_chunk(torch.zeros(5, 3, 256, 256, device="meta")) == 5  # not a CPU
 
 
 def _grads(module: torch.nn.Module) -> dict[str, bool]:

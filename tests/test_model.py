@@ -188,6 +188,21 @@ def test_domain_blind_encoder_codes_every_domain_alike() -> None:
     assert n_blind < n_told  # neither flag planes nor per-domain affines
 
 
+def test_latent_adversarial_is_one_blind_encoder_with_a_latent_critic() -> None:
+    """The preset as Fader Networks build it: one encoder that is not told the domain, a decoder
+    that is, and D_z on the code."""
+    model, cfg = build("latent_adversarial")
+    x = batch(cfg)["A"]
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model.gen.encode(x, "A"), model.gen.encode(x, "B"))
+        z = model.gen.encode(x, "A")
+        assert z.shape[0] == x.shape[0]
+    assert model.dis.latent is not None
+    params = {d: {id(p) for p in model.gen.encoders[d].parameters()} for d in DOMAINS}
+    assert params["A"] == params["B"]  # one set of weights
+
+
 def test_random_pair_is_a_function_of_seed_and_step() -> None:
     doms = ["A", "B", "C", "D"]
     seen = {tuple(step_pairs(doms, "random", seed=1, step=s)[0]) for s in range(40)}

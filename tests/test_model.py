@@ -203,6 +203,29 @@ def test_latent_adversarial_is_one_blind_encoder_with_a_latent_critic() -> None:
     assert params["A"] == params["B"]  # one set of weights
 
 
+def test_tied_init_starts_every_domain_from_one_set_of_weights() -> None:
+    """``sharing.tied_init`` (the default): separate per-domain parameters that hold equal values
+    at step 0, so a translation starts as the auto-encoder of the source; one optimiser step on
+    domain A's reconstruction moves A's copy only. ``false``: independent initialisations."""
+    tied, cfg = build("combogan")
+    free, _ = build("combogan", sharing__tied_init=False)
+    x = batch(cfg)["A"]
+    tied.eval(), free.eval()
+    with torch.no_grad():
+        assert torch.equal(tied.gen.encode(x, "A"), tied.gen.encode(x, "B"))
+        assert torch.equal(tied.gen.translate(x, "A", "B"), tied.gen.translate(x, "A", "A"))
+        assert not torch.allclose(free.gen.encode(x, "A"), free.gen.encode(x, "B"))
+    ids = {d: {id(p) for p in tied.gen.encoders[d].parameters()} for d in DOMAINS}
+    assert not ids["A"] & ids["B"]  # two sets of weights, not one shared set
+    opt = torch.optim.SGD(tied.gen.parameters(), lr=0.1)
+    tied.train()
+    (tied.gen.decode(tied.gen.encode(x, "A"), "A") - x).abs().mean().backward()
+    opt.step()
+    tied.eval()
+    with torch.no_grad():
+        assert not torch.allclose(tied.gen.encode(x, "A"), tied.gen.encode(x, "B"))
+
+
 def test_random_pair_is_a_function_of_seed_and_step() -> None:
     doms = ["A", "B", "C", "D"]
     seen = {tuple(step_pairs(doms, "random", seed=1, step=s)[0]) for s in range(40)}

@@ -63,6 +63,12 @@ class SharingConfig:
     # the fully shared encoder is told the domain too (false: a domain-blind encoder, one
     # function for every domain's images; only the decoder knows which domain it draws)
     flag_encoder: bool = True
+    # every domain's own (unshared) copy of an encoder / decoder block starts from the same
+    # weights: at step 0 EN_a = EN_b and DE_a = DE_b, so codes and colours start aligned and the
+    # alignment terms keep them so (with independent inits the per-domain layers of cogan, unit,
+    # combogan and xgan mapped skin and hair to the wrong colours; docs/RESULTS.md, "One
+    # initialisation for every domain"). false: the papers' independent initialisations
+    tied_init: bool = True
 
 
 @dataclass(frozen=True)

@@ -102,10 +102,20 @@ class Translator(nn.Module):
         enc = encoder_blocks(m, cfg.data.size, **(flag if s.flag_encoder else {}))
         dec = decoder_blocks(m, cfg.data.size, **flag)
         self.encoders = nn.ModuleDict(
-            zip(domains, shared_chains(enc, n, k=s.enc_blocks, where="last", full=s.full))
+            zip(
+                domains,
+                shared_chains(
+                    enc, n, k=s.enc_blocks, where="last", full=s.full, tied_init=s.tied_init
+                ),
+            )
         )
         self.decoders = nn.ModuleDict(
-            zip(domains, shared_chains(dec, n, k=s.dec_blocks, where="first", full=s.full))
+            zip(
+                domains,
+                shared_chains(
+                    dec, n, k=s.dec_blocks, where="first", full=s.full, tied_init=s.tied_init
+                ),
+            )
         )
         self.latent_shape = latent_shape(m, cfg.data.size)
 

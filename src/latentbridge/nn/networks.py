@@ -7,6 +7,7 @@ parameter is one tensor: ``model.parameters()`` yields it once and an optimizer 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -183,15 +184,24 @@ class LatentDiscriminator(nn.Module):
 
 
 def shared_chains(
-    make: BlockFactory, n_domains: int, *, k: int, where: str, full: bool
+    make: BlockFactory,
+    n_domains: int,
+    *,
+    k: int,
+    where: str,
+    full: bool,
+    tied_init: bool = False,
 ) -> list[Chain]:
     """One :class:`Chain` per domain from ``make``; ``k`` blocks at the ``where`` end ("first" |
     "last") are built once and shared by all (``k < 0``: all but ``-k`` blocks at the other
-    end); ``full`` shares the whole chain."""
+    end); ``full`` shares the whole chain. ``tied_init``: every domain's own blocks start as
+    copies of the first domain's (separate parameters, equal values)."""
     if full:
         blocks = nn.ModuleList(make())
         return [Chain([blocks], d) for d in range(n_domains)]
     per_domain = [make() for _ in range(n_domains)]
+    if tied_init:
+        per_domain = [per_domain[0]] + [copy.deepcopy(per_domain[0]) for _ in per_domain[1:]]
     n = len(per_domain[0])
     if not -n <= k <= n:
         raise ValueError(f"cannot share {k} blocks of a network that has {n}")

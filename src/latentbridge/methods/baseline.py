@@ -1,7 +1,9 @@
 """``baseline``: the seed's two auto-encoders with an image discriminator each, no alignment.
 
 Trained as separate auto-encoders, EN_a and EN_b learn unrelated codes; the translation comes out
-sharp but "clearly not the same person". It is the control every remedy is measured against.
+sharp but "clearly not the same person". They start from one set of weights (``sharing.tied_init``,
+every preset's default) and still drift apart: with no alignment term nothing keeps the start.
+It is the control every remedy is measured against.
 Weights: recon 10, LSGAN 1 (UNIT's balance).
 """
 

@@ -194,6 +194,12 @@ def test_compare_tabulates_methods(
     assert main(argv) == 0
     assert capsys.readouterr().err.count("reusing the finished run") == 4
     assert (out / "comparison.md").read_text() == md
+    # a run whose config.yaml predates a key (here sharing.tied_init) is trained again
+    saved = out / "runs" / "unit-s0" / "config.yaml"
+    saved.write_text(saved.read_text().replace("  tied_init: true\n", ""))
+    assert main(argv) == 0
+    assert capsys.readouterr().err.count("reusing the finished run") == 3
+    assert "tied_init" in saved.read_text()
     argv[argv.index("--classifier-steps") + 1] = "20"  # another instrument: no reuse either
     assert main(argv) == 0 and "reusing" not in capsys.readouterr().err
     argv[argv.index("--steps") + 1] = "2"

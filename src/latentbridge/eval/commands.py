@@ -226,14 +226,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _finished(run: Path, cfg: Any, budget: dict[str, Any]) -> dict[str, Any] | None:
     """The metrics of a run that an earlier ``compare`` finished with the same resolved config
     and budget (so an interrupted comparison, or one split across processes, picks up where it
-    stopped), else None."""
+    stopped), else None. A ``config.yaml`` that lacks a key this version has was written before
+    the key existed, under a default that may have changed since: that run is trained again."""
     from latentbridge import config as C
 
     files = [run / "config.yaml", run / "budget.json", run / "eval" / "metrics.json"]
     if not all(f.is_file() for f in files):
         return None
     try:
-        same = C.from_dict(C.load_yaml(files[0])) == cfg
+        saved = C.load_yaml(files[0])
+        same = set(C.flatten(saved)) == set(C.valid_keys()) and C.from_dict(saved) == cfg
         same = same and json.loads(files[1].read_text()) == budget
         return json.loads(files[2].read_text()) if same else None
     except (UserError, ValueError):

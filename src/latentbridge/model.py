@@ -7,6 +7,7 @@ A translation a -> b is ``DE_b(EN_a(x))``. Which blocks are shared between domai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -101,22 +102,9 @@ class Translator(nn.Module):
         }
         enc = encoder_blocks(m, cfg.data.size, **(flag if s.flag_encoder else {}))
         dec = decoder_blocks(m, cfg.data.size, **flag)
-        self.encoders = nn.ModuleDict(
-            zip(
-                domains,
-                shared_chains(
-                    enc, n, k=s.enc_blocks, where="last", full=s.full, tied_init=s.tied_init
-                ),
-            )
-        )
-        self.decoders = nn.ModuleDict(
-            zip(
-                domains,
-                shared_chains(
-                    dec, n, k=s.dec_blocks, where="first", full=s.full, tied_init=s.tied_init
-                ),
-            )
-        )
+        chains = partial(shared_chains, n_domains=n, full=s.full, tied_init=s.tied_init)
+        self.encoders = nn.ModuleDict(zip(domains, chains(enc, k=s.enc_blocks, where="last")))
+        self.decoders = nn.ModuleDict(zip(domains, chains(dec, k=s.dec_blocks, where="first")))
         self.latent_shape = latent_shape(m, cfg.data.size)
 
     def index(self, domain: str) -> int:

@@ -199,6 +199,7 @@ def shared_chains(
     if full:
         blocks = nn.ModuleList(make())
         return [Chain([blocks], d) for d in range(n_domains)]
+    # all n drawn even when tied, so the random draws that follow (the critics) are the same
     per_domain = [make() for _ in range(n_domains)]
     if tied_init:
         per_domain = [per_domain[0]] + [copy.deepcopy(per_domain[0]) for _ in per_domain[1:]]

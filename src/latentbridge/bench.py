@@ -379,6 +379,8 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         data = measure_data(trainer, root, cfg.data.size)
         train = measure_training(trainer, opts)
         translate = [measure_translation(trainer, opts, b) for b in TRANSLATE_BATCHES]
+    ranks = trainer.dist
+    del trainer  # its DDP modules hold the process group (distributed.teardown)
     if opts.peak:
         after = measure_peaks(device, opts.peak_sides, opts.peak_seconds)
         peaks = {k: max(v, after[k]) for k, v in peaks.items()}
@@ -413,8 +415,8 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         "peak_memory_mb": peak_memory_mb(device),
     }
     report = combine_ranks(report)
-    distributed.barrier(trainer.dist)  # no rank leaves while another still talks to it
-    distributed.teardown(trainer.dist)
+    distributed.barrier(ranks)  # no rank leaves while another still talks to it
+    distributed.teardown(ranks)
     return report
 
 

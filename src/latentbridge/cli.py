@@ -98,13 +98,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         overrides=overrides,
     )
+    ranks = trainer.dist
     try:
         result = train(
             trainer, steps=args.steps, minutes=args.minutes, progress=not args.no_progress
         )
     finally:
-        distributed.teardown(trainer.dist)
-    if trainer.dist.main:
+        del trainer  # its DDP modules hold the process group (distributed.teardown)
+        distributed.teardown(ranks)
+    if ranks.main:
         state = "interrupted, saved" if result.interrupted else "done"
         print(
             f"{state}: step {result.step} in {result.seconds:.0f}s; checkpoint {result.checkpoint}; samples in {result.run / 'samples'}"

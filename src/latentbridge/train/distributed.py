@@ -4,6 +4,7 @@ DistributedDataParallel averages gradients. One process without ``torchrun`` is 
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
 from dataclasses import dataclass
@@ -106,5 +107,10 @@ def barrier(d: Dist) -> None:
 
 
 def teardown(d: Dist) -> None:
+    """Leave the process group. Callers drop their DDP-wrapped modules first: a reducer keeps
+    the group alive past ``destroy_process_group``, and a gloo group then dies during
+    interpreter shutdown, where its threads can abort the process (a two-rank ``bench`` once
+    ended in SIGABRT after its work was done). Collecting here ends the group now."""
     if d.world > 1 and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()

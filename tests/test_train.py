@@ -103,6 +103,38 @@ def test_weight_average_follows_its_ramp(two_domains: Path, tmp_path: Path) -> N
     assert torch.allclose(without.translate(x, "A", "B"), t.model.gen.eval().translate(x, "A", "B"))
 
 
+def test_linear_decay_follows_the_budget(
+    two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train.lr_decay=0.5``: constant over the first half of the budget, then linearly to 0 —
+    of the steps with ``--steps``, of the wall time with ``--minutes``; checked on bad values."""
+    from latentbridge.errors import UserError
+    from latentbridge.train.step import Phase
+
+    seen: list[tuple[str, float]] = []
+    set_lr = Phase.set_lr
+
+    def spy(self: Phase, step: int, progress: float = 0.0) -> None:
+        set_lr(self, step, progress)
+        seen.append((self.name, self.optimizer.param_groups[0]["lr"]))
+
+    monkeypatch.setattr(Phase, "set_lr", spy)
+    t = run(two_domains, tmp_path / "steps", "cogan", 8, train__lr_decay=0.5)
+    base = t.cfg.train.lr
+    gen = [lr / base for name, lr in seen if name == "gen"]
+    assert gen == pytest.approx([1, 1, 1, 1, 1, 0.75, 0.5, 0.25])  # progress 0, 1/8, ..., 7/8
+    assert [lr for name, lr in seen if name == "dis"] == [lr for name, lr in seen if name == "gen"]
+    seen.clear()
+    cfg = methods.resolve("cogan", overrides=tiny(train__lr_decay=1.0))
+    timed = Trainer(cfg, data=two_domains, run=tmp_path / "minutes", device="cpu")
+    train(timed, minutes=0.05, progress=False)
+    gen = [lr / base for name, lr in seen if name == "gen"]
+    assert len(gen) >= 2 and gen[0] > 0.9 and 0 < gen[-1] < gen[0]
+    assert all(a >= b for a, b in zip(gen, gen[1:]))  # falls with the clock, never rises
+    with pytest.raises(UserError, match="train.lr_decay"):
+        run(two_domains, tmp_path / "bad", "baseline", 1, train__lr_decay=1.5)
+
+
 def test_weight_average_is_checked(two_domains: Path, tmp_path: Path) -> None:
     from latentbridge.errors import UserError
 

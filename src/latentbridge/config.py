@@ -124,6 +124,10 @@ class TrainConfig:
     weight_decay: float = 0.0
     lr_step: int = 0  # multiply the learning rates by lr_gamma every lr_step steps (0 = constant)
     lr_gamma: float = 0.5
+    # the rates fall linearly to 0 over this last fraction of the run's budget (--steps or
+    # --minutes; CycleGAN's schedule); 0 = constant. With --minutes the fraction is of the wall
+    # time of this invocation, so a resumed run decays over its own new budget
+    lr_decay: float = 0.0
     steps: int = 2000  # default length of a run (--steps / --minutes override it)
     warmup: int = 0  # first N steps train the auto-encoders only (recon and kl)
     pairs: Literal["all", "random"] = "all"  # every ordered domain pair per step, or one random

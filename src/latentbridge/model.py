@@ -82,6 +82,8 @@ def check_config(cfg: Config, n_domains: int) -> None:
             "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
             "double backward: leave train.compile off with loss.r1"
         )
+    if not 0 <= cfg.train.lr_decay <= 1:
+        raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {cfg.train.lr_decay}")
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if n_domains < 2:

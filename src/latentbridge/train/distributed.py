@@ -90,15 +90,15 @@ def wrap(module: nn.Module, d: Dist) -> nn.Module:
         )
 
 
-def agree_max(d: Dist, value: int) -> int:
-    """The largest of every rank's ``value`` (``value`` itself in one process): how ranks that
-    decide by their own clock or signals stop at the same step instead of leaving the others
-    waiting in a gradient all-reduce."""
+def agree_max(d: Dist, *values: float) -> list[float]:
+    """The largest of every rank's value, for each of ``values`` (the values themselves in one
+    process): how ranks that decide by their own clock or signals stop at the same step instead
+    of leaving the others waiting in a gradient all-reduce, and set the same learning rate."""
     if d.world == 1:
-        return value
-    flag = torch.tensor([value], device=d.device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    return int(flag.item())
+        return list(values)
+    flags = torch.tensor(values, dtype=torch.float64, device=d.device)
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return flags.tolist()
 
 
 def barrier(d: Dist) -> None:

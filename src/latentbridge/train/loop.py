@@ -61,7 +61,7 @@ def _phase(
         params, lr=lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay, fused=fused
     )
     scaler = torch.amp.GradScaler("cuda") if scale else None
-    return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler)
+    return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler, t.lr_decay)
 
 
 class _StopFlag:
@@ -242,7 +242,9 @@ class Trainer:
             for m in range(t.accumulate)
         ]
 
-    def one_step(self, micro: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    def one_step(self, micro: list[dict[str, Tensor]], progress: float = 0.0) -> dict[str, Tensor]:
+        """One optimizer step of every phase; ``progress`` (the fraction of the run's budget
+        spent, equal on every rank) drives ``train.lr_decay``."""
         t = self.cfg.train
         micro = [
             {k: v.to(self.dist.device, non_blocking=True) for k, v in x.items()} for x in micro
@@ -258,6 +260,7 @@ class Trainer:
             step=self.step,
             autocast=self.autocast,
             last_ckpt=self.last_ckpt,
+            progress=progress,
         )
         if self.ema is not None:
             self.ema.update(self.step)
@@ -286,6 +289,13 @@ def train(
     t, start_time = trainer.cfg.train, time.monotonic()
     target = steps if steps is not None else (None if minutes is not None else t.steps)
     deadline = start_time + minutes * 60 if minutes is not None else None
+
+    def _spent(step: int) -> float:
+        """The fraction of the budget spent: of the steps, of the minutes, the larger of both."""
+        by_steps = step / target if target else 0.0
+        by_time = (time.monotonic() - start_time) / (minutes * 60) if minutes else 0.0
+        return max(by_steps, by_time)
+
     run = trainer.run_dir
     if trainer.dist.main:
         run.mkdir(parents=True, exist_ok=True)
@@ -307,11 +317,11 @@ def train(
             why = 2 if stop.signal is not None else 0
             if why == 0 and deadline is not None and time.monotonic() >= deadline:
                 why = 1
-            why = distributed.agree_max(trainer.dist, why)
+            why, spent = distributed.agree_max(trainer.dist, why, _spent(trainer.step))
             if why:
                 interrupted = why == 2
                 break
-            logs = trainer.one_step(next(batches))
+            logs = trainer.one_step(next(batches), spent)
             trainer.step += 1
             for k, v in logs.items():
                 sums[k] = sums[k] + v if k in sums else v

@@ -32,10 +32,14 @@ class Phase:
     lr_step: int = 0  # multiply by lr_gamma every lr_step steps (0 = constant)
     lr_gamma: float = 0.5
     scaler: torch.amp.GradScaler | None = None
+    lr_decay: float = 0.0  # linear fall to 0 over this last fraction of the budget (0 = off)
 
-    def set_lr(self, step: int) -> None:
-        """The schedule is a pure function of the step, so a resume restores it exactly."""
+    def set_lr(self, step: int, progress: float = 0.0) -> None:
+        """The step decay is a pure function of the step, so a resume restores it exactly; the
+        linear decay is a function of ``progress``, the fraction of the budget already spent."""
         lr = self.lr * self.lr_gamma ** (step // self.lr_step) if self.lr_step > 0 else self.lr
+        if self.lr_decay > 0:
+            lr *= min(1.0, max(0.0, 1.0 - progress) / self.lr_decay)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
@@ -77,13 +81,14 @@ def train_step(
     step: int,
     autocast: Callable[[], contextlib.AbstractContextManager[None]],
     last_ckpt: str = "",
+    progress: float = 0.0,
 ) -> dict[str, Tensor]:
     """Run the generator phase, then the discriminator phase; return the named terms (detached,
     averaged over micro-batches). Raises :class:`TrainingDiverged` on a non-finite loss."""
     logs: dict[str, Tensor] = {}
     n = len(micro_batches)
     forwards = []
-    gen.set_lr(step)
+    gen.set_lr(step, progress)
     gen.optimizer.zero_grad(set_to_none=True)
     for i, x in enumerate(micro_batches):
         with _no_sync(gen.objective, i == n - 1):
@@ -95,7 +100,7 @@ def train_step(
         _accumulate(logs, named, n)
     _optimizer_step(gen)
     if dis is not None and d_weights:
-        dis.set_lr(step)
+        dis.set_lr(step, progress)
         dis.optimizer.zero_grad(set_to_none=True)
         for i, fwd in enumerate(forwards):
             with _no_sync(dis.objective, i == n - 1):

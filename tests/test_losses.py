@@ -85,7 +85,9 @@ def test_a_pooled_cycle_ignores_pixel_noise_but_not_a_colour_change() -> None:
     recolored = x.clone()
     recolored[:, 1] += 0.2
     f = SimpleNamespace(x={"A": x}, x_aba=lambda a, b: back[0])
-    c = SimpleNamespace(pairs=[("A", "B")], cfg=SimpleNamespace(recon_type="l1", cycle_scale=2))
+    c = SimpleNamespace(
+        pairs=[("A", "B")], cfg=SimpleNamespace(recon_type="l1", cycle_scale=2, cycle_from="")
+    )
     back = [x + grain]
     assert terms.cycle(f, c)["cycle/A->B"].item() < 1e-6  # type: ignore[arg-type]
     c.cfg.cycle_scale = 1

@@ -291,6 +291,30 @@ def test_bad_prior_sizes_are_user_errors() -> None:
             Model(cfg, ["A", "B"])
 
 
+def test_cycle_from_keeps_the_named_domains_trip_only() -> None:
+    """``loss.cycle_from=A``: A -> B -> A is a term, B -> A -> B is not (nor does it count in the
+    loss); every domain's trip without it; a name that is not a domain is a user error."""
+    pairs = [("A", "B"), ("B", "A")]
+    x = {d: torch.rand(4, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
+    totals = {}
+    for only in ("", "A"):
+        cfg = methods.resolve("combogan", overrides=tiny(loss__cycle_from=only))
+        torch.manual_seed(0)
+        model = Model(cfg, ["A", "B"])
+        w = {"cycle": 1.0}  # the cycle alone, so the total is its sum
+        loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, pairs, w)
+        cycles = {k: float(v) for k, v in named.items() if k.startswith("gen/cycle/")}
+        totals[only] = (float(loss.detach()), cycles)
+    (every, both), (loss_a, only_a) = totals[""], totals["A"]
+    assert set(both) == {"gen/cycle/A->B", "gen/cycle/B->A"} and set(only_a) == {"gen/cycle/A->B"}
+    assert only_a["gen/cycle/A->B"] == pytest.approx(both["gen/cycle/A->B"])
+    assert every == pytest.approx(sum(both.values())) and loss_a == pytest.approx(
+        sum(only_a.values())
+    )
+    with pytest.raises(UserError, match="loss.cycle_from"):
+        Model(methods.resolve("combogan", overrides=tiny(loss__cycle_from="A,C")), ["A", "B"])
+
+
 def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:
     """``loss.cycle_noise``: EN_b reads x_ab through pixel noise while training (the cycle's
     code differs from the clean one), and evaluation-mode objectives read it clean."""

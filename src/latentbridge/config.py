@@ -92,6 +92,10 @@ class LossConfig:
     # the cycle compares x and x_aba average-pooled by this factor (1 = every pixel): a photo's
     # pixel noise and texture need not survive a trip through the other domain
     cycle_scale: int = 1
+    # comma-separated domains whose own images make the cycle x -> x_ab -> x_aba ("" = every
+    # domain): "cartoon" keeps cartoon -> photo -> cartoon and drops the trip that asks a
+    # cartoon to carry a photo's grain and background back
+    cycle_from: str = ""
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
     semantic_type: DistanceType = "l1"
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise

@@ -23,6 +23,7 @@ from latentbridge.nn.networks import (
     latent_shape,
     shared_chains,
 )
+from latentbridge.terms import cycle_domains
 
 # Pixels per pass of a CPU translation: a batch of 64 images at 64 px keeps activations too large
 # for a core's cache, and the same images in chunks of 8 translate x1.13 faster per image
@@ -39,7 +40,7 @@ def translation_chunk(x: Tensor) -> int:
     return max(CPU_CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]), 1)
 
 
-def check_config(cfg: Config, n_domains: int) -> None:
+def check_config(cfg: Config, domains: Sequence[str]) -> None:
     """Reject configurations the networks cannot be built from, with a message that says why."""
     size, m = cfg.data.size, cfg.model
     if not 16 <= size <= 256:
@@ -86,8 +87,13 @@ def check_config(cfg: Config, n_domains: int) -> None:
         raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {cfg.train.lr_decay}")
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
-    if n_domains < 2:
-        raise UserError(f"need at least 2 domains, got {n_domains}")
+    if len(domains) < 2:
+        raise UserError(f"need at least 2 domains, got {len(domains)}")
+    unknown = set(cycle_domains(cfg.loss)) - set(domains)
+    if unknown:
+        raise UserError(
+            f"loss.cycle_from names {sorted(unknown)}, not domains of the data {list(domains)}"
+        )
 
 
 class Translator(nn.Module):
@@ -95,7 +101,7 @@ class Translator(nn.Module):
 
     def __init__(self, cfg: Config, domains: Sequence[str]) -> None:
         super().__init__()
-        check_config(cfg, len(domains))
+        check_config(cfg, domains)
         self.domains = list(domains)
         n, s, m = len(domains), cfg.sharing, cfg.model
         flag = {

@@ -76,13 +76,19 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def cycle_domains(cfg: LossConfig) -> list[str]:
+    """The domains named by ``loss.cycle_from`` (empty: every domain makes the cycle)."""
+    return [d.strip() for d in cfg.cycle_from.split(",") if d.strip()]
+
+
 def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
-    k = c.cfg.cycle_scale
+    k, only = c.cfg.cycle_scale, cycle_domains(c.cfg)
     return {
         f"cycle/{a}->{b}": losses.reconstruction(
             losses.pooled(f.x_aba(a, b), k), losses.pooled(f.x[a], k), c.cfg.recon_type
         )
         for a, b in c.pairs
+        if not only or a in only
     }
 
 

@@ -42,6 +42,21 @@ def test_attribute_accuracy_counts_and_validates():
         M.attribute_accuracy(pred, target, ["a"])
 
 
+def test_attribute_confusion_counts_what_each_class_is_read_as():
+    pred = torch.tensor([[0, 1], [1, 1], [2, 0], [0, 0]])
+    target = torch.tensor([[0, 1], [1, 0], [1, 0], [0, 1]])
+    got = M.attribute_confusion(pred, target, [3, 2], ["a", "b"])
+    assert got == {"a": [[2, 0, 0], [0, 1, 1], [0, 0, 0]], "b": [[1, 1], [1, 1]]}
+    # the diagonal holds everything when kept; one column when always read as one class
+    assert M.attribute_confusion(target, target, [3, 2], ["a", "b"])["b"] == [[2, 0], [0, 2]]
+    always = torch.ones_like(target)
+    assert M.attribute_confusion(always, target, [3, 2], ["a", "b"])["b"] == [[0, 2], [0, 2]]
+    with pytest.raises(ValueError, match="class ids"):
+        M.attribute_confusion(pred, target, [2, 2], ["a", "b"])  # class 2 of "a"
+    with pytest.raises(ValueError):
+        M.attribute_confusion(pred, target[:3], [3, 2], ["a", "b"])
+
+
 def test_chance_level_is_majority_rate():
     train = torch.tensor([[0, 2], [0, 2], [0, 1], [1, 0]])
     assert M.chance_level(train, [2, 3], ["a", "b"]) == {"a": 0.75, "b": 0.5, "mean": 0.625}

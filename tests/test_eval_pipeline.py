@@ -105,6 +105,9 @@ def test_eval_writes_metrics_and_self_contained_report(
     )
     assert "photo: 30 steps in 1 round(s)" in html  # how the instrument was trained
     assert "attributes kept by the reconstruction" in html
+    glasses = d["attributes"]["confusion"]["glasses"]  # 2 x 2 counts over the 40 test photos
+    assert len(glasses) == 2 and sum(map(sum, glasses)) == 40
+    assert "how each attribute was read" in html and "<th>source \\ read as</th><th>no</th>" in html
     text = capsys.readouterr().out
     assert "attribute preservation" in text and "kept by the reconstruction photo->photo" in text
 
@@ -142,6 +145,9 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     perfect = ev.direction(a, b)
     acc, ceiling = perfect["attributes"]["accuracy"], perfect["attributes"]["ceiling"]
     assert acc == pytest.approx(ceiling)
+    for name, counts in perfect["attributes"]["confusion"].items():  # kept = on the diagonal
+        kept = sum(counts[i][i] for i in range(len(counts)))
+        assert kept == round(acc[name] * len(ia)) and sum(map(sum, counts)) == len(ia)
     assert perfect["paired"]["l1"] == pytest.approx(0) and perfect["paired"][
         "ssim"
     ] == pytest.approx(1)

@@ -187,12 +187,14 @@ class Evaluator:
         out: dict[str, Any] = {"n": len(x_ab), "attributes": None, "paired": None}
         if b in self.clf and sa.labels is not None and self.attrs is not None:
             names, clf = self.attrs.names, self.clf[b]
+            read = clf.predict(x_ab)
             out["attributes"] = {
-                "accuracy": M.attribute_accuracy(clf.predict(x_ab), sa.labels, names),
+                "accuracy": M.attribute_accuracy(read, sa.labels, names),
                 "ceiling": M.attribute_accuracy(clf.predict(sb.images), sb.labels, names)
                 if sb.labels is not None
                 else None,
                 "chance": M.chance_level(sa.labels, self.attrs.num_classes, names),
+                "confusion": M.attribute_confusion(read, sa.labels, self.attrs.num_classes, names),
             }
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
         n = min(len(real_f), len(fake_f))

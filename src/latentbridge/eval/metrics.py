@@ -45,6 +45,29 @@ def attribute_accuracy(pred: Tensor, target: Tensor, names: Sequence[str]) -> di
     return out
 
 
+def attribute_confusion(
+    pred: Tensor, target: Tensor, num_classes: Sequence[int], names: Sequence[str]
+) -> dict[str, list[list[int]]]:
+    """Per attribute k (named ``names[k]``), the counts ``[i][j]`` of samples labelled i that
+    were read as j (rows: the source's class; columns: what the classifier reads on the
+    translation). Says *how* an attribute is lost: every row in one column is a translation that
+    always draws that class; equal rows, one that draws it at random; the diagonal, kept."""
+    if pred.shape != target.shape or pred.ndim != 2 or pred.shape[1] != len(names):
+        raise ValueError(
+            f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must both be (B, {len(names)})"
+        )
+    if len(num_classes) != len(names):
+        raise ValueError(f"{len(num_classes)} class counts for {len(names)} attributes")
+    out = {}
+    for k, (name, n) in enumerate(zip(names, num_classes, strict=True)):
+        p, t = pred[:, k].long().cpu(), target[:, k].long().cpu()
+        if len(p) and (min(p.min(), t.min()) < 0 or max(p.max(), t.max()) >= n):
+            raise ValueError(f"attribute {name!r}: class ids outside 0..{n - 1}")
+        counts = torch.bincount(t * n + p, minlength=n * n).view(n, n)
+        out[name] = counts.tolist()
+    return out
+
+
 def chance_level(
     target_train_labels: Tensor,
     num_classes: Sequence[int],

@@ -142,6 +142,8 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
             [n, at["accuracy"][n], (at["ceiling"] or {}).get(n), at["chance"].get(n)] for n in names
         ]
         parts.append(_table(["attribute", "preserved", "ceiling (real)", "chance"], rows_))
+        if at.get("confusion"):
+            parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
     realism = [
         ["KID", d["kid"]["mean"]],
         ["FID", d["fid"]],
@@ -152,6 +154,19 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         realism += [["paired L1", d["paired"]["l1"]], ["paired SSIM", d["paired"]["ssim"]]]
     parts.append(_table(["metric", "value"], realism))
     return "\n".join(parts)
+
+
+def _confusion_html(confusion: dict[str, list[list[int]]], classes: list[list[str]] | None) -> str:
+    """One small table per attribute: rows the source's class, columns what the target's
+    classifier reads on the translation (folded: details a reader opens when a number is low)."""
+    tables = []
+    for k, (name, counts) in enumerate(confusion.items()):
+        labels = classes[k] if classes and len(classes[k]) == len(counts) else None
+        labels = labels or [str(i) for i in range(len(counts))]
+        rows = [[labels[i], *row] for i, row in enumerate(counts)]
+        tables.append(f"<p>{html.escape(name)}</p>" + _table(["source \\ read as", *labels], rows))
+    body = "".join(tables)
+    return f"<details><summary>how each attribute was read (counts)</summary>{body}</details>"
 
 
 def _latent_html(m: dict[str, Any]) -> str:

@@ -113,6 +113,25 @@ def test_low_frequency_color_sees_colour_not_shape() -> None:
     assert abs(losses.low_frequency_color(x, -x, 4).item() - 1.0) < 1e-6
 
 
+def test_standardized_color_forgives_a_domain_wide_shift_not_a_subject_change() -> None:
+    """``loss.color_standardize``: a target domain drawn 0.4 brighter and 1.5x as contrasted as
+    the source on the whole costs nothing; a translation that keeps the source's raw colours
+    instead (the plain term's answer) costs; so does one that swaps two subjects' colours. The
+    domain statistics are constants: no gradient reaches the real images through them."""
+    torch.manual_seed(0)
+    dark = (torch.rand(8, 3, 16, 16) - 1.0).requires_grad_()  # a darker domain, x in [-1, 0]
+    bright = dark.detach() * 1.5 + 0.4  # the same subjects in the other domain's palette
+    scales = (dark, bright)
+    assert losses.low_frequency_color(dark, bright, 4, scales).item() < 1e-5
+    assert losses.low_frequency_color(dark, bright, 4).item() > 0.1  # the plain term pulls
+    raw = losses.low_frequency_color(dark, dark.detach(), 4, scales).item()
+    swapped = losses.low_frequency_color(dark, bright.roll(1, 0), 4, scales).item()
+    assert raw > 0.1 and swapped > 0.05
+    x = dark.detach().clone().requires_grad_()
+    losses.low_frequency_color(x, bright.roll(1, 0), 4, scales).backward()
+    assert dark.grad is None and x.grad is not None
+
+
 def test_palette_ignores_where_colours_are_but_not_which() -> None:
     torch.manual_seed(0)
     x = torch.rand(2, 3, 16, 16) * 2 - 1

@@ -260,6 +260,8 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
             loss__recon_grad=1.0,
             loss__cycle=1.0,
             loss__cycle_scale=2,
+            loss__color=1.0,
+            loss__color_standardize=True,
         ),  # fmt: skip
     )
     model = Model(cfg, ["A", "B"])
@@ -267,7 +269,13 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
     weights = terms.weights(cfg.loss, step=10**6, warmup=0)
     loss, named, _ = GenObjective(cfg, model.gen, model.dis)(x, [("A", "B"), ("B", "A")], weights)
     keys = ("gen/edge/A->B", "gen/palette/B->A", "gen/moments/A|B", "gen/nce/A->B")
-    for key in (*keys, "gen/selfsim/B->A", "gen/recon_grad/A->A", "gen/cycle/B->A"):
+    for key in (
+        *keys,
+        "gen/selfsim/B->A",
+        "gen/recon_grad/A->A",
+        "gen/cycle/B->A",
+        "gen/color/A->B",
+    ):
         assert key in named and torch.isfinite(named[key])
     loss.backward()
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)

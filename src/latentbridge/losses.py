@@ -102,11 +102,33 @@ def moment_distance(za: Tensor, zb: Tensor) -> Tensor:
     return F.l1_loss(a.mean(0), b.mean(0)) + F.l1_loss(a.std(0), b.std(0))
 
 
-def low_frequency_color(x: Tensor, y: Tensor, grid: int) -> Tensor:
+def low_frequency_color(
+    x: Tensor,
+    y: Tensor,
+    grid: int,
+    scales: tuple[Tensor, Tensor] | None = None,
+) -> Tensor:
     """Colour consistency on a coarse grid: ``mean |pool(x) - pool(y)|`` with both images
     average-pooled to ``grid x grid``. Only the low frequencies (skin, hair, background colour)
-    are compared, so the shapes are free to change (a prior common in face -> cartoon tools)."""
-    return F.l1_loss(F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid))
+    are compared, so the shapes are free to change (a prior common in face -> cartoon tools).
+
+    ``scales`` = (real images of x's domain, real images of y's domain): x's pooled colours are
+    first carried into y's domain per channel — minus the mean of x's domain, over its std, times
+    the std of y's, plus its mean, all measured on the pooled real images (constants, not trained
+    through) — so the term asks for the same colour *relative to each domain's palette*: a face
+    as much paler than the average photo as its cartoon is than the average cartoon."""
+    px, py = F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid)
+    if scales is not None:
+        (mx, sx), (my, sy) = _channel_stats(scales[0], grid), _channel_stats(scales[1], grid)
+        px = (px - mx) / sx * sy + my
+    return F.l1_loss(px, py)
+
+
+def _channel_stats(real: Tensor, grid: int) -> tuple[Tensor, Tensor]:
+    """Per-channel mean and std (floored) of images average-pooled to ``grid x grid``."""
+    ref = F.adaptive_avg_pool2d(real.detach().float(), grid)
+    mean = ref.mean(dim=(0, 2, 3), keepdim=True)
+    return mean, ref.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
 
 
 # Colour directions the palette term projects pixels on: R, G, B, luminance and two opponent axes.

@@ -130,6 +130,13 @@ def test_standardized_color_forgives_a_domain_wide_shift_not_a_subject_change() 
     x = dark.detach().clone().requires_grad_()
     losses.low_frequency_color(x, bright.roll(1, 0), 4, scales).backward()
     assert dark.grad is None and x.grad is not None
+    # per cell: a target whose border (background) is shifted more than its centre (the face)
+    shift = torch.full((1, 1, 16, 16), 0.6)
+    shift[..., 4:12, 4:12] = 0.1
+    other = dark.detach() + shift
+    by_cell = losses.low_frequency_color(dark, other, 4, (dark, other), per="cell").item()
+    by_channel = losses.low_frequency_color(dark, other, 4, (dark, other), per="channel").item()
+    assert by_cell < 1e-5 < 0.05 < by_channel
 
 
 def test_palette_ignores_where_colours_are_but_not_which() -> None:

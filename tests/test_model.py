@@ -261,7 +261,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
             loss__cycle=1.0,
             loss__cycle_scale=2,
             loss__color=1.0,
-            loss__color_standardize=True,
+            loss__color_standardize="cell",
         ),  # fmt: skip
     )
     model = Model(cfg, ["A", "B"])

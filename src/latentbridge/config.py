@@ -106,8 +106,10 @@ class LossConfig:
     # compare the grids in each domain's own colour scale: x's pooled channels are carried into
     # the target domain's mean and std (measured on the step's real images of both domains), so
     # a domain drawn darker or paler as a whole (a shaded photo against a flat cartoon palette)
-    # does not pull every translation towards its own brightness
-    color_standardize: bool = False
+    # does not pull every translation towards its own brightness. "channel": one mean and std
+    # per channel over the whole grid; "cell": per channel and grid cell (backgrounds and faces
+    # each in their own scale); "none": raw colours
+    color_standardize: Literal["none", "channel", "cell"] = "none"
     palette: float = 0.0  # x and x_ab have the same colours, wherever they are (sliced Wasserstein)
     palette_size: int = 8  # the palette term compares this many x this many pooled pixels
     edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)

@@ -107,6 +107,7 @@ def low_frequency_color(
     y: Tensor,
     grid: int,
     scales: tuple[Tensor, Tensor] | None = None,
+    per: str = "channel",
 ) -> Tensor:
     """Colour consistency on a coarse grid: ``mean |pool(x) - pool(y)|`` with both images
     average-pooled to ``grid x grid``. Only the low frequencies (skin, hair, background colour)
@@ -116,19 +117,21 @@ def low_frequency_color(
     first carried into y's domain per channel — minus the mean of x's domain, over its std, times
     the std of y's, plus its mean, all measured on the pooled real images (constants, not trained
     through) — so the term asks for the same colour *relative to each domain's palette*: a face
-    as much paler than the average photo as its cartoon is than the average cartoon."""
+    as much paler than the average photo as its cartoon is than the average cartoon. ``per``:
+    ``channel`` (one mean and std per channel) or ``cell`` (per channel and grid cell)."""
     px, py = F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid)
     if scales is not None:
-        (mx, sx), (my, sy) = _channel_stats(scales[0], grid), _channel_stats(scales[1], grid)
+        (mx, sx), (my, sy) = (_color_stats(s, grid, per) for s in scales)
         px = (px - mx) / sx * sy + my
     return F.l1_loss(px, py)
 
 
-def _channel_stats(real: Tensor, grid: int) -> tuple[Tensor, Tensor]:
-    """Per-channel mean and std (floored) of images average-pooled to ``grid x grid``."""
+def _color_stats(real: Tensor, grid: int, per: str) -> tuple[Tensor, Tensor]:
+    """Mean and std (floored) of images average-pooled to ``grid x grid``, over the batch and,
+    for ``per="channel"``, the grid cells."""
     ref = F.adaptive_avg_pool2d(real.detach().float(), grid)
-    mean = ref.mean(dim=(0, 2, 3), keepdim=True)
-    return mean, ref.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
+    dims = (0, 2, 3) if per == "channel" else (0,)
+    return ref.mean(dim=dims, keepdim=True), ref.std(dim=dims, keepdim=True).clamp_min(1e-3)
 
 
 # Colour directions the palette term projects pixels on: R, G, B, luminance and two opponent axes.

@@ -120,10 +120,10 @@ def teacher(f: Forward, c: Context) -> dict[str, Tensor]:
 
 
 def color(f: Forward, c: Context) -> dict[str, Tensor]:
-    std = c.cfg.color_standardize
+    per = c.cfg.color_standardize
     return {
         f"color/{a}->{b}": losses.low_frequency_color(
-            f.x[a], f.x_ab(a, b), c.cfg.color_size, (f.x[a], f.x[b]) if std else None
+            f.x[a], f.x_ab(a, b), c.cfg.color_size, None if per == "none" else (f.x[a], f.x[b]), per
         )
         for a, b in c.pairs
     }

@@ -194,10 +194,10 @@ def test_sigterm_saves_and_stops(
 ) -> None:
     original = Trainer.one_step
 
-    def one_step(self: Trainer, micro: list) -> dict:
+    def one_step(self: Trainer, micro: list, progress: float = 0.0) -> dict:
         if self.step == 2:
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, micro)
+        return original(self, micro, progress)
 
     monkeypatch.setattr(Trainer, "one_step", one_step)
     cfg = methods.resolve("baseline", overrides=tiny())

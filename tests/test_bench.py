@@ -120,11 +120,13 @@ def test_bench_under_torchrun_reports_the_machine_once(tmp_path: Path) -> None:
     two = tmp_path / "two.json"
     launcher = ["-m", "torch.distributed.run", "--standalone", "--nnodes", "1"]
     cmd = [sys.executable, *launcher, "--nproc_per_node", "2", "-m", "latentbridge"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # faulthandler: should a rank abort (once seen in CI, at exit), its threads' Python stacks
+    # are in stderr, ahead of torchrun's summary
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     done = subprocess.run(
         [*cmd, *common, "--json", str(two)], env=env, capture_output=True, text=True, timeout=240
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-8000:]
     assert done.stdout.count("train pairs/s") == 1  # rank 0 speaks for the machine
     one, both = json.loads(single.read_text()), json.loads(two.read_text())
     assert one["config"]["ranks"] == 1 and both["config"]["ranks"] == 2

@@ -167,6 +167,11 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+def name_list(value: str) -> list[str]:
+    """The names of a comma-separated option such as ``loss.cycle_from`` ("" = none)."""
+    return [n.strip() for n in value.split(",") if n.strip()]
+
+
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The config as nested plain dicts (what ``config.yaml`` and checkpoints hold)."""
     return dataclasses.asdict(cfg)

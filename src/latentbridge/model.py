@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from latentbridge import augment
-from latentbridge.config import Config
+from latentbridge.config import Config, name_list
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
     LatentDiscriminator,
@@ -23,7 +23,6 @@ from latentbridge.nn.networks import (
     latent_shape,
     shared_chains,
 )
-from latentbridge.terms import cycle_domains
 
 # Pixels per pass of a CPU translation: a batch of 64 images at 64 px keeps activations too large
 # for a core's cache, and the same images in chunks of 8 translate x1.13 faster per image
@@ -89,7 +88,7 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
     if len(domains) < 2:
         raise UserError(f"need at least 2 domains, got {len(domains)}")
-    unknown = set(cycle_domains(cfg.loss)) - set(domains)
+    unknown = set(name_list(cfg.loss.cycle_from)) - set(domains)
     if unknown:
         raise UserError(
             f"loss.cycle_from names {sorted(unknown)}, not domains of the data {list(domains)}"

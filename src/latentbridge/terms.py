@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from latentbridge import losses
-from latentbridge.config import LossConfig
+from latentbridge.config import LossConfig, name_list
 from latentbridge.forward import Forward
 
 Pair = tuple[str, str]
@@ -76,13 +76,8 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
-def cycle_domains(cfg: LossConfig) -> list[str]:
-    """The domains named by ``loss.cycle_from`` (empty: every domain makes the cycle)."""
-    return [d.strip() for d in cfg.cycle_from.split(",") if d.strip()]
-
-
 def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
-    k, only = c.cfg.cycle_scale, cycle_domains(c.cfg)
+    k, only = c.cfg.cycle_scale, name_list(c.cfg.cycle_from)
     return {
         f"cycle/{a}->{b}": losses.reconstruction(
             losses.pooled(f.x_aba(a, b), k), losses.pooled(f.x[a], k), c.cfg.recon_type

@@ -380,3 +380,58 @@ def test_r1_runs_under_the_flop_counter_and_counts_its_double_backward() -> None
 def test_r1_with_the_compiler_is_a_user_error() -> None:
     with pytest.raises(UserError, match="double backward"):
         build("bridge", loss__r1=1.0, train__compile="default")
+
+
+@pytest.mark.parametrize(
+    ("method", "latent"), [("baseline", "spatial"), ("bridge", "spatial"), ("munit", "vector")]
+)
+def test_style_code_reaches_the_image_and_the_way_back_keeps_the_source_style(
+    method: str, latent: str
+) -> None:
+    """``model.style_dim`` (MUNIT's content / style split): two styles draw one code differently
+    away from the borders too (instance norm does not erase them); ``translate`` uses s = 0; in
+    training each step's translation draws a new style, while the reconstruction and the cycle's
+    way back decode with ES_a(x); ``loss.style`` reads the drawn style back; every generator
+    parameter, style encoders and planes included, gets a gradient."""
+    model, cfg = build(
+        method, model__style_dim=4, model__latent=latent, loss__style=1.0, loss__cycle=1.0
+    )
+    gen, x = model.gen, batch(cfg, n=3)
+    with torch.no_grad():
+        z = gen.encode(x["A"], "A")
+        y1, y2 = gen.decode(z, "B", torch.randn(3, 4)), gen.decode(z, "B", torch.randn(3, 4))
+        assert (y1 - y2)[..., 2:-2, 2:-2].abs().mean() > 1e-3
+        s0 = gen.decode(z, "B", torch.zeros(3, 4))
+        assert torch.allclose(gen.translate(x["A"], "A", "B"), s0, atol=1e-6)
+    pairs, w = [("A", "B"), ("B", "A")], terms.weights(cfg.loss, step=10**6, warmup=0)
+    objective = GenObjective(cfg, gen, model.dis).train()
+    loss, named, f = objective(x, pairs, w)
+    assert {"gen/style/A->B", "gen/style/B->A"} <= set(named)
+    drawn = f.s_drawn("A", "B")
+    assert drawn is not None and drawn.abs().sum() > 0
+    with torch.no_grad():
+        assert torch.allclose(f.x_aa("A"), gen.reconstruct(x["A"], "A"), atol=1e-5)
+        back = gen.cycle(f.x_ab("A", "B"), x["A"], "A", "B")
+        assert torch.allclose(f.x_aba("A", "B"), back, atol=1e-5)
+        again = objective(x, pairs, w)[2].x_ab("A", "B")
+        assert not torch.allclose(again, f.x_ab("A", "B"), atol=1e-4)  # a new style each step
+        objective.eval()
+        evaluated = objective(x, pairs, w)[2]
+        assert torch.equal(evaluated.s_drawn("A", "B"), torch.zeros(3, 4))
+        assert torch.allclose(evaluated.x_ab("A", "B"), s0, atol=1e-5)
+    loss.backward()
+    g = _grads(gen)
+    assert any(n.startswith("style_encoders.") for n in g) and all(g.values()), [
+        n for n, ok in g.items() if not ok
+    ]
+
+
+def test_style_settings_are_checked() -> None:
+    with pytest.raises(UserError, match="loss.style"):
+        build("baseline", loss__style=1.0)
+    with pytest.raises(UserError, match="style_dim"):
+        build("baseline", model__style_dim=-1)
+    model, cfg = build("baseline")
+    z = model.gen.encode(batch(cfg)["A"], "A")
+    with pytest.raises(UserError, match="no style code"):
+        model.gen.decode(z, "B", torch.zeros(2, 4))

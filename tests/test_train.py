@@ -48,7 +48,12 @@ def _state(t: Trainer) -> dict[str, torch.Tensor]:
 
 @pytest.mark.parametrize(
     ("method", "data"),
-    [("unit", "two_domains"), ("combogan", "three_domains"), ("xgan", "two_domains")],
+    [
+        ("unit", "two_domains"),
+        ("combogan", "three_domains"),
+        ("xgan", "two_domains"),
+        ("munit", "two_domains"),  # the styles each step draws resume too
+    ],
 )
 def test_resume_4_plus_2_equals_6_bit_for_bit(
     method: str, data: str, request: pytest.FixtureRequest, tmp_path: Path

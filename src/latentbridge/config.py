@@ -45,6 +45,12 @@ class ModelConfig:
     up: Literal["nearest", "transpose"] = "nearest"  # decoder up-sampling
     latent: Literal["spatial", "vector"] = "spatial"  # a (C, h, w) latent, or a flat vector
     latent_dim: int = 256  # size of the vector latent (latent=vector only)
+    # a per-image style code s beside the content code z (MUNIT's content / style split; 0 =
+    # none): ES_d(x) reads s from an image, DE_d(z, s) draws with it. A translation draws its
+    # style from N(0, I) in training and uses s = 0 otherwise; the reconstruction and the cycle's
+    # way back use the source image's own s, so its pose, light and grain need not ride through
+    # the other domain's image
+    style_dim: int = 0
     disc_width: int = 32  # image discriminator channels after its first layer
     disc_layers: int = 3  # stride-2 layers of the PatchGAN image discriminator
     disc_spectral: bool = False  # spectral normalisation in the image discriminators
@@ -97,6 +103,7 @@ class LossConfig:
     # cartoon to carry a photo's grain and background back
     cycle_from: str = ""
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
+    style: float = 0.0  # ES_b(x_ab) ~ the style x_ab was drawn with (MUNIT; needs model.style_dim)
     semantic_type: DistanceType = "l1"
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise
     teacher: float = 0.0  # z agrees with a user-supplied feature network (XGAN's teacher)

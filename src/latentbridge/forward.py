@@ -5,6 +5,10 @@ when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
 twice, and nothing a term does not need is computed at all.
+
+With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
+``x_ab = DE_b(z[a], r_ab)`` with r_ab drawn from N(0, I) when ``draw_style`` (training), else 0;
+``s_ab = ES_b(x_ab)``; ``x_aba = DE_a(z_ab, s[a])`` — the way back takes the source's own style.
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ class Forward:
     """Lazy, cached quantities of one step for one batch per domain."""
 
     def __init__(
-        self, gen: Translator, x: dict[str, Tensor], *, sample: bool, read_noise: float = 0.0
+        self,
+        gen: Translator,
+        x: dict[str, Tensor],
+        *,
+        sample: bool,
+        read_noise: float = 0.0,
+        draw_style: bool = False,
     ) -> None:
         self.gen = gen
         self.x = x
         self.sample = sample
         self.read_noise = read_noise
+        self.draw_style = draw_style
         self._cache: dict[tuple[str, ...], Tensor] = {}
 
     def _get(self, key: tuple[str, ...], compute: Callable[[], Tensor]) -> Tensor:
@@ -47,13 +58,35 @@ class Forward:
         """The code decoders see: mu, or mu + N(0, I) with the VAE prior."""
         return self._get(("z", a), lambda: self._noisy(self.mu(a)))
 
+    def s(self, a: str) -> Tensor | None:
+        """ES_a(x[a]): the image's own style code (None without one)."""
+        if not self.gen.style_dim:
+            return None
+        return self._get(("s", a), lambda: self.gen.encode_style(self.x[a], a))
+
+    def s_drawn(self, a: str, b: str) -> Tensor | None:
+        """r_ab, the style x_ab is drawn with: N(0, I) when drawing, else 0 (None without one)."""
+        if not self.gen.style_dim:
+            return None
+
+        def draw() -> Tensor:
+            shape = (self.x[a].shape[0], self.gen.style_dim)
+            r = torch.randn if self.draw_style else torch.zeros
+            return r(shape, device=self.x[a].device)
+
+        return self._get(("s_drawn", a, b), draw)
+
+    def s_ab(self, a: str, b: str) -> Tensor:
+        """ES_b(x_ab): the style read back from the translation."""
+        return self._get(("s_ab", a, b), lambda: self.gen.encode_style(self.x_ab(a, b), b))
+
     def x_aa(self, a: str) -> Tensor:
-        """The reconstruction DE_a(z[a])."""
-        return self._get(("x_aa", a), lambda: self.gen.decode(self.z(a), a))
+        """The reconstruction DE_a(z[a], s[a])."""
+        return self._get(("x_aa", a), lambda: self.gen.decode(self.z(a), a, self.s(a)))
 
     def x_ab(self, a: str, b: str) -> Tensor:
-        """The translation DE_b(z[a])."""
-        return self._get(("x_ab", a, b), lambda: self.gen.decode(self.z(a), b))
+        """The translation DE_b(z[a], r_ab)."""
+        return self._get(("x_ab", a, b), lambda: self.gen.decode(self.z(a), b, self.s_drawn(a, b)))
 
     def mu_ab(self, a: str, b: str) -> Tensor:
         """EN_b(x_ab): the code of the translation, read back by b's encoder (through Gaussian
@@ -68,8 +101,8 @@ class Forward:
         return self._get(("z_ab", a, b), lambda: self._noisy(self.mu_ab(a, b)))
 
     def x_aba(self, a: str, b: str) -> Tensor:
-        """The cycle DE_a(z_ab): back to a through b."""
-        return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a))
+        """The cycle DE_a(z_ab, s[a]): back to a through b."""
+        return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a, self.s(a)))
 
     def computed(self, name: str) -> dict[tuple[str, ...], Tensor]:
         """Already computed values of one quantity, keyed by their domains."""

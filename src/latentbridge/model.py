@@ -17,6 +17,8 @@ from latentbridge.config import Config, name_list
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
     LatentDiscriminator,
+    StyleEncoder,
+    StylePlanes,
     decoder_blocks,
     discriminator_blocks,
     encoder_blocks,
@@ -86,6 +88,10 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {cfg.train.lr_decay}")
     if not 0 <= cfg.train.ema < 1:
         raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
+    if m.style_dim < 0:
+        raise UserError(f"model.style_dim must be >= 0 (0 = no style code), got {m.style_dim}")
+    if cfg.loss.style > 0 and not m.style_dim:
+        raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
     if len(domains) < 2:
         raise UserError(f"need at least 2 domains, got {len(domains)}")
     unknown = set(name_list(cfg.loss.cycle_from)) - set(domains)
@@ -113,6 +119,13 @@ class Translator(nn.Module):
         self.encoders = nn.ModuleDict(zip(domains, chains(enc, k=s.enc_blocks, where="last")))
         self.decoders = nn.ModuleDict(zip(domains, chains(dec, k=s.dec_blocks, where="first")))
         self.latent_shape = latent_shape(m, cfg.data.size)
+        self.style_dim = m.style_dim
+        if m.style_dim:  # ES_d and the planes DE_d reads s from: one per domain, never shared
+            self.style_encoders = nn.ModuleDict({d: StyleEncoder(m) for d in domains})
+            if m.latent == "spatial":  # a vector code takes s as more values instead
+                side = self.latent_shape[-1]
+                planes = {d: StylePlanes(m.style_dim, side) for d in domains}
+                self.style_planes = nn.ModuleDict(planes)
 
     def index(self, domain: str) -> int:
         if domain not in self.encoders:
@@ -124,14 +137,42 @@ class Translator(nn.Module):
         self.index(domain)
         return self.encoders[domain](x)
 
-    def decode(self, z: Tensor, domain: str) -> Tensor:
-        """x = DE_domain(z), in [-1, 1]."""
+    def encode_style(self, x: Tensor, domain: str) -> Tensor:
+        """s = ES_domain(x), the image's style code (B, model.style_dim)."""
         self.index(domain)
+        return self.style_encoders[domain](x)
+
+    def decode(self, z: Tensor, domain: str, style: Tensor | None = None) -> Tensor:
+        """x = DE_domain(z, s), in [-1, 1]. With a style code, ``style`` None is s = 0 (the
+        style prior's mean); without one, ``style`` must be None."""
+        self.index(domain)
+        if self.style_dim:
+            s = z.new_zeros(z.shape[0], self.style_dim) if style is None else style.to(z.dtype)
+            if z.dim() == 4:
+                s = self.style_planes[domain](s).to(z.dtype)
+            z = torch.cat([z, s], dim=1)
+        elif style is not None:
+            raise UserError("this model has no style code (model.style_dim=0)")
         return self.decoders[domain](z)
+
+    def style_of(self, x: Tensor, domain: str) -> Tensor | None:
+        """ES_domain(x) with a style code, else None: the style a reconstruction of x, or the
+        way back of its cycle, decodes with."""
+        return self.encode_style(x, domain) if self.style_dim else None
+
+    def reconstruct(self, x: Tensor, domain: str) -> Tensor:
+        """x_aa = DE_a(EN_a(x), ES_a(x)) for ``domain`` a."""
+        return self.decode(self.encode(x, domain), domain, self.style_of(x, domain))
+
+    def cycle(self, x_ab: Tensor, x: Tensor, a: str, b: str) -> Tensor:
+        """x_aba = DE_a(EN_b(x_ab), ES_a(x)): the translation x_ab of x read back into a, with
+        x's own style where there is a style code (as the training's cycle)."""
+        return self.decode(self.encode(x_ab, b), a, self.style_of(x, a))
 
     @torch.no_grad()
     def translate(self, x: Tensor, source: str, target: str, *, chunk: int | None = None) -> Tensor:
-        """x_ab = DE_target(EN_source(x)) for a batch (B, 3, H, W) in [-1, 1], ``chunk`` images
+        """x_ab = DE_target(EN_source(x)) (with a style code: s = 0, the prior's mean) for a batch
+        (B, 3, H, W) in [-1, 1], ``chunk`` images
         per pass through the networks (None: :func:`translation_chunk`). Every image is
         translated on its own (no batch statistics in eval mode), so the chunk changes the speed,
         not the result."""

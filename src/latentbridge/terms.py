@@ -94,6 +94,15 @@ def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def style(f: Forward, c: Context) -> dict[str, Tensor]:
+    out = {}
+    for a, b in c.pairs:
+        drawn = f.s_drawn(a, b)
+        assert drawn is not None, "loss.style needs model.style_dim (model.check_config)"
+        out[f"style/{a}->{b}"] = losses.distance(f.s_ab(a, b).float(), drawn.float(), "l1")
+    return out
+
+
 def nce(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"nce/{a}->{b}": losses.patch_nce(
@@ -192,6 +201,7 @@ GEN_TERMS: dict[str, Term] = {
     "moments": moments,
     "cycle": cycle,
     "semantic": semantic,
+    "style": style,
     "nce": nce,
     "kl": kl,
     "teacher": teacher,

@@ -48,10 +48,11 @@ def cache_dir() -> Path:
 
 
 @torch.no_grad()
-def _batched(
-    fn: Callable[[Tensor], Tensor], x: Tensor, device: torch.device, bs: int = 128
-) -> Tensor:
-    return torch.cat([fn(x[i : i + bs].to(device)).cpu() for i in range(0, len(x), bs)])
+def _batched(fn: Callable[..., Tensor], device: torch.device, *xs: Tensor, bs: int = 128) -> Tensor:
+    """``fn`` over ``bs`` rows of every tensor of ``xs`` at a time, on ``device``; the rows
+    concatenated on the CPU."""
+    n = len(xs[0])
+    return torch.cat([fn(*(x[i : i + bs].to(device) for x in xs)).cpu() for i in range(0, n, bs)])
 
 
 def _classifiers(
@@ -172,18 +173,20 @@ class Evaluator:
             self.features = lambda d, x: dc.features(x)
         gen = pipe.gen
         self.z = {
-            d: _batched(lambda x, d=d: gen.encode(x, d), s.images, dev)
+            d: _batched(lambda x, d=d: gen.encode(x, d), dev, s.images)
             for d, s in self.test.items()
         }
         self.x_ab: dict[tuple[str, str], Tensor] = {
-            (a, b): _batched(lambda z, b=b: gen.decode(z, b), self.z[a], dev)
-            for a, b in product(self.test, repeat=2)  # (d, d): the reconstructions
+            (a, b): _batched(lambda z, b=b: gen.decode(z, b), dev, self.z[a])
+            if a != b  # (d, d): the reconstructions, with the image's own style if any
+            else _batched(lambda x, a=a: gen.reconstruct(x, a), dev, self.test[a].images)
+            for a, b in product(self.test, repeat=2)
         }
 
     def direction(self, a: str, b: str) -> dict[str, Any]:
         sa, sb, x_ab = self.test[a], self.test[b], self.x_ab[(a, b)]
         gen, dev = self.pipe.gen, self.pipe.device
-        x_aba = _batched(lambda x: gen.translate(x, b, a), x_ab, dev)
+        x_aba = _batched(lambda y, x: gen.cycle(y, x, a, b), dev, x_ab, sa.images)
         out: dict[str, Any] = {"n": len(x_ab), "attributes": None, "paired": None}
         if b in self.clf and sa.labels is not None and self.attrs is not None:
             names, clf = self.attrs.names, self.clf[b]

@@ -60,7 +60,8 @@ def sample_grid(ev: Evaluator, a: str, b: str, n: int = 8) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        rows.append(ev.pipe.gen.translate(x_ab.to(ev.pipe.device), b, a).cpu())
+        dev = ev.pipe.device
+        rows.append(ev.pipe.gen.cycle(x_ab.to(dev), x.to(dev), a, b).cpu())
     return grid(rows)
 
 

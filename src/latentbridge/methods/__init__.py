@@ -17,6 +17,7 @@ from latentbridge.methods import (
     cogan_full,
     combogan,
     latent_adversarial,
+    munit,
     unit,
     xgan,
 )
@@ -24,7 +25,17 @@ from latentbridge.methods.base import Method
 
 REGISTRY: dict[str, Method] = {
     m.METHOD.name: m.METHOD
-    for m in (baseline, cogan, cogan_full, latent_adversarial, combogan, xgan, unit, bridge)
+    for m in (
+        baseline,
+        cogan,
+        cogan_full,
+        latent_adversarial,
+        combogan,
+        xgan,
+        unit,
+        munit,
+        bridge,
+    )
 }
 
 

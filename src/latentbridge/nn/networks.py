@@ -104,16 +104,22 @@ def encoder_blocks(
 def decoder_blocks(
     cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
 ) -> BlockFactory:
-    """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], ``res_blocks``, ups, to_image."""
+    """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], ``res_blocks``, ups, to_image.
+
+    With ``cfg.style_dim``, DE's input is z followed by the style: ``style_dim`` planes
+    (:class:`StylePlanes`) merged into z's channels by the same 1x1 block as the flag, or, for a
+    vector latent, ``style_dim`` more values of the vector."""
 
     def make() -> list[nn.Module]:
-        w, nd, nf = _widths(cfg), norm_domains, flag_domains
+        w, nd, nf, ns = _widths(cfg), norm_domains, flag_domains, cfg.style_dim
         blocks: list[nn.Module] = []
         if cfg.latent == "vector":
-            blocks.append(FromVector(cfg.latent_dim, w[-1], size // 2**cfg.down))
+            blocks.append(FromVector(cfg.latent_dim + ns, w[-1], size // 2**cfg.down))
+            ns = 0
         if nf:
             blocks.append(OneHotChannels(nf))
-            blocks.append(ConvBlock(w[-1] + nf, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
+        if nf or ns:
+            blocks.append(ConvBlock(w[-1] + ns + nf, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
         blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         for i in reversed(range(cfg.down)):
             blocks.append(UpBlock(w[i + 1], w[i], norm=cfg.norm, n_domains=nd, mode=cfg.up))
@@ -157,6 +163,41 @@ def discriminator_blocks(cfg: ModelConfig) -> BlockFactory:
         return blocks
 
     return make
+
+
+class StyleEncoder(nn.Module):
+    """ES_d: an image's style code (B, style_dim) — strided convolutions, global average pooling
+    and a linear map, no normalisation (MUNIT's style encoder: instance norm would remove the
+    per-image means and contrasts a style is made of)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        w = _widths(cfg)
+        layers: list[nn.Module] = []
+        cin = 3
+        for i in range(cfg.down + 1):
+            layers += [nn.Conv2d(cin, w[i], 4, 2, 1), nn.ReLU(inplace=True)]
+            cin = w[i]
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.out = nn.Linear(cin, cfg.style_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.body(x))
+
+
+class StylePlanes(nn.Module):
+    """s (B, style_dim) -> (B, style_dim, h, w) planes beside z at the decoder's input. A learnt
+    linear map to a spatial pattern, not s repeated at every position: instance normalisation
+    removes whatever is constant over a plane, so a broadcast code would reach the image only
+    through the borders."""
+
+    def __init__(self, style_dim: int, side: int) -> None:
+        super().__init__()
+        self.shape = (style_dim, side, side)
+        self.linear = nn.Linear(style_dim, style_dim * side * side)
+
+    def forward(self, s: Tensor) -> Tensor:
+        return self.linear(s).view(s.shape[0], *self.shape)
 
 
 class LatentDiscriminator(nn.Module):

@@ -66,9 +66,9 @@ def sample_rows(gen: Translator, fixed: dict[str, Tensor]) -> list[Tensor]:
         z = gen.encode(x, a)
         others = [b for b in fixed if b != a]
         x_ab = {b: gen.decode(z, b) for b in others}
-        rows += [x, gen.decode(z, a)]
+        rows += [x, gen.decode(z, a, gen.style_of(x, a))]
         rows += [x_ab[b] for b in others]
-        rows += [gen.decode(gen.encode(x_ab[b], b), a) for b in others]
+        rows += [gen.cycle(x_ab[b], x, a, b) for b in others]
     gen.train(was_training)
     return rows
 

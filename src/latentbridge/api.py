@@ -74,27 +74,39 @@ class Pipeline:
         return self.cfg.data.size
 
     @overload
-    def translate(self, images: Tensor, source: str, target: str) -> Tensor: ...
-    @overload
-    def translate(self, images: Image.Image, source: str, target: str) -> Image.Image: ...
+    def translate(
+        self, images: Tensor, source: str, target: str, style: Tensor | None = None
+    ) -> Tensor: ...
     @overload
     def translate(
-        self, images: list[Image.Image], source: str, target: str
+        self, images: Image.Image, source: str, target: str, style: Tensor | None = None
+    ) -> Image.Image: ...
+    @overload
+    def translate(
+        self, images: list[Image.Image], source: str, target: str, style: Tensor | None = None
     ) -> list[Image.Image]: ...
 
     def translate(
-        self, images: Tensor | Image.Image | list[Image.Image], source: str, target: str
+        self,
+        images: Tensor | Image.Image | list[Image.Image],
+        source: str,
+        target: str,
+        style: Tensor | None = None,
     ) -> Tensor | Image.Image | list[Image.Image]:
-        """x_ab = DE_target(EN_source(x)). PIL inputs are resized/cropped to the model's size."""
+        """x_ab = DE_target(EN_source(x)). PIL inputs are resized/cropped to the model's size.
+        A model with a style code (``model.style_dim``, e.g. ``munit``) draws with ``style``,
+        one row of ``style_dim`` values per image (e.g. ``torch.randn``: one of many possible
+        translations), or with s = 0 if None."""
         self.gen.index(source), self.gen.index(target)
+        style = None if style is None else style.to(self.device)
         if isinstance(images, Tensor):
-            return self._translate(images.to(self.device), source, target)
+            return self._translate(images.to(self.device), source, target, style)
         single = isinstance(images, Image.Image)
         batch = from_pil([images] if single else images, self.size).to(self.device)
-        out = to_pil(self._translate(batch, source, target))
+        out = to_pil(self._translate(batch, source, target, style))
         return out[0] if single else out
 
-    def _translate(self, x: Tensor, source: str, target: str) -> Tensor:
+    def _translate(self, x: Tensor, source: str, target: str, style: Tensor | None) -> Tensor:
         n, chunk = len(x), translation_chunk(x)
         if self.compiled:  # the networks see full chunks and one rest: pad the rest to the
             full, rest = divmod(n, chunk)  # smallest batch already compiled that holds it
@@ -104,10 +116,12 @@ class Pipeline:
             if rest and fits:
                 pad = min(fits) - rest
                 x = torch.cat([x, x.new_zeros(pad, *x.shape[1:])]) if pad else x
+                if pad and style is not None:
+                    style = torch.cat([style, style.new_zeros(pad, *style.shape[1:])])
             elif rest:
                 self._sizes.add(rest)
         with self.autocast():
-            y = self.gen.translate(x, source, target, chunk=chunk)
+            y = self.gen.translate(x, source, target, chunk=chunk, style=style)
         return y[:n].float()
 
     @torch.no_grad()

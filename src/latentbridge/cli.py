@@ -8,9 +8,13 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from latentbridge import __version__
 from latentbridge.errors import TrainingDiverged, UserError
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def _parser_with_example(
@@ -144,6 +148,13 @@ def add_translate(sub: argparse._SubParsersAction) -> None:
         help="autocast of the translation (default fp32, as `eval`; auto = bf16 where the "
         "device computes it natively)",
     )
+    p.add_argument(
+        "--style-seed",
+        type=int,
+        help="for a model with a style code (model.style_dim, e.g. munit): draw each image's "
+        "target style from N(0, I) with this seed (the i-th input from seed + i) instead of "
+        "s = 0, so several seeds give several translations of one image",
+    )
     add_no_ema_argument(p)
     add_compile_argument(
         p,
@@ -181,18 +192,29 @@ def expand_inputs(inputs: Sequence[str]) -> list[tuple[Path, Path]]:
 
 def _read_inputs(
     jobs: list[tuple[Path, Path]], size: int, failed: list[str]
-) -> tuple[list[Path], list]:
-    """Decode a chunk of inputs; unreadable ones are appended to ``failed`` with the reason."""
+) -> tuple[list[Path], list, list[int]]:
+    """Decode a chunk of inputs: (output paths, images, their positions in ``jobs``) of the
+    readable ones; unreadable ones are appended to ``failed`` with the reason."""
     from latentbridge.data.folders import read_image
 
-    good, images = [], []
-    for src, rel in jobs:
+    good, images, where = [], [], []
+    for k, (src, rel) in enumerate(jobs):
         try:
             images.append(read_image(src, size))
             good.append(rel)
+            where.append(k)
         except Exception as exc:  # any unreadable input: name it, go on with the rest
             failed.append(f"{src} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
-    return good, images
+    return good, images, where
+
+
+def _styles(dim: int, seeds: list[int]) -> Tensor:
+    """One row of ``dim`` values from N(0, 1) per seed, each a function of its seed alone."""
+    import torch
+
+    return torch.stack(
+        [torch.randn(dim, generator=torch.Generator().manual_seed(k)) for k in seeds]
+    )
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -209,16 +231,22 @@ def cmd_translate(args: argparse.Namespace) -> int:
         ema=not args.no_ema,
     )
     pipe.gen.index(args.source), pipe.gen.index(args.target)
+    if args.style_seed is not None and not pipe.gen.style_dim:
+        raise UserError(f"--style-seed: the run {args.run} has no style code (model.style_dim=0)")
     jobs = expand_inputs(args.inputs)
     if not jobs:
         raise UserError("no input images found")
     failed: list[str] = []
     done = 0
     for i in range(0, len(jobs), args.batch_size):
-        good, images = _read_inputs(jobs[i : i + args.batch_size], pipe.size, failed)
+        good, images, where = _read_inputs(jobs[i : i + args.batch_size], pipe.size, failed)
         if not good:
             continue
-        for rel, img in zip(good, pipe.translate(images, args.source, args.target)):
+        style = None
+        if args.style_seed is not None:  # per input, so the batch size changes nothing
+            seeds = [args.style_seed + i + k for k in where]
+            style = _styles(pipe.gen.style_dim, seeds)
+        for rel, img in zip(good, pipe.translate(images, args.source, args.target, style)):
             dest = args.out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             img.save(dest)

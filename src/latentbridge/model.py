@@ -170,18 +170,34 @@ class Translator(nn.Module):
         return self.decode(self.encode(x_ab, b), a, self.style_of(x, a))
 
     @torch.no_grad()
-    def translate(self, x: Tensor, source: str, target: str, *, chunk: int | None = None) -> Tensor:
-        """x_ab = DE_target(EN_source(x)) (with a style code: s = 0, the prior's mean) for a batch
-        (B, 3, H, W) in [-1, 1], ``chunk`` images
+    def translate(
+        self,
+        x: Tensor,
+        source: str,
+        target: str,
+        *,
+        chunk: int | None = None,
+        style: Tensor | None = None,
+    ) -> Tensor:
+        """x_ab = DE_target(EN_source(x), s) for a batch (B, 3, H, W) in [-1, 1]; with a style
+        code, s is ``style`` (B, model.style_dim), or 0 (the prior's mean) if None; ``chunk`` images
         per pass through the networks (None: :func:`translation_chunk`). Every image is
         translated on its own (no batch statistics in eval mode), so the chunk changes the speed,
         not the result."""
         chunk = translation_chunk(x) if chunk is None else chunk
         if chunk < 1:
             raise UserError(f"the translation chunk must be at least 1 image, got {chunk}")
+        if style is not None and (not self.style_dim or style.shape != (len(x), self.style_dim)):
+            raise UserError(
+                f"style must be ({len(x)}, {self.style_dim}) for this batch and model, got "
+                f"{tuple(style.shape)}" + ("" if self.style_dim else " (model.style_dim=0)")
+            )
         if len(x) <= chunk:
-            return self.decode(self.encode(x, source), target)
-        return torch.cat([self.decode(self.encode(c, source), target) for c in x.split(chunk)])
+            return self.decode(self.encode(x, source), target, style)
+        styles = [None] * len(x.split(chunk)) if style is None else style.split(chunk)
+        return torch.cat(
+            [self.decode(self.encode(c, source), target, s) for c, s in zip(x.split(chunk), styles)]
+        )
 
 
 class Critics(nn.Module):

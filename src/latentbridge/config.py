@@ -95,6 +95,10 @@ class LossConfig:
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0
+    # EN_b reads x_ab back as a fixed image, no gradient into x_ab, for the cycle (and semantic,
+    # nce) terms: back-translation (Lample et al. 2018). They then teach the way back only, and
+    # cannot teach the translation to hide its source in faint patterns
+    back_translate: bool = False
     # the cycle compares x and x_aba average-pooled by this factor (1 = every pixel): a photo's
     # pixel noise and texture need not survive a trip through the other domain
     cycle_scale: int = 1

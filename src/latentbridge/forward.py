@@ -3,7 +3,8 @@
 ``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])``; ``z[a]`` = mu (plus unit Gaussian noise
 when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
-cycle-noise switch is on); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
+cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
+``back_translate``); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
 twice, and nothing a term does not need is computed at all.
 
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
@@ -33,12 +34,14 @@ class Forward:
         *,
         sample: bool,
         read_noise: float = 0.0,
+        back_translate: bool = False,
         draw_style: bool = False,
     ) -> None:
         self.gen = gen
         self.x = x
         self.sample = sample
         self.read_noise = read_noise
+        self.back_translate = back_translate
         self.draw_style = draw_style
         self._cache: dict[tuple[str, ...], Tensor] = {}
 
@@ -91,10 +94,12 @@ class Forward:
     def mu_ab(self, a: str, b: str) -> Tensor:
         """EN_b(x_ab): the code of the translation, read back by b's encoder (through Gaussian
         pixel noise of std ``read_noise``: what the cycle needs must survive it, so it cannot
-        hide in faint patterns of x_ab)."""
+        hide in faint patterns of x_ab; as a fixed image with ``back_translate``: the terms
+        that read it back train the way back only)."""
         return self._get(("mu_ab", a, b), lambda: self.gen.encode(self._read(self.x_ab(a, b)), b))
 
     def _read(self, x: Tensor) -> Tensor:
+        x = x.detach() if self.back_translate else x
         return x + self.read_noise * torch.randn_like(x) if self.read_noise > 0 else x
 
     def z_ab(self, a: str, b: str) -> Tensor:

@@ -90,6 +90,7 @@ class GenObjective(nn.Module):
             x,
             sample=self.cfg.loss.kl > 0 and self.training,
             read_noise=self.cfg.loss.cycle_noise if self.training else 0.0,
+            back_translate=self.cfg.loss.back_translate,
             draw_style=self.training,
         )
         ctx = self.context(pairs, frozen=True)

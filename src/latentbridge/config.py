@@ -107,8 +107,8 @@ class LossConfig:
     # cartoon to carry a photo's grain and background back
     cycle_from: str = ""
     semantic: float = 0.0  # z ~ z_ab (XGAN semantic consistency)
-    style: float = 0.0  # ES_b(x_ab) ~ the style x_ab was drawn with (MUNIT; needs model.style_dim)
     semantic_type: DistanceType = "l1"
+    style: float = 0.0  # ES_b(x_ab) ~ the style x_ab was drawn with (MUNIT; needs model.style_dim)
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise
     teacher: float = 0.0  # z agrees with a user-supplied feature network (XGAN's teacher)
     teacher_net: str = ""  # a TorchScript file or "package.module:attribute"

@@ -10,7 +10,12 @@ distributions but not their meaning, and preservation stayed at the baseline's
 
 Fader Networks ramp the latent weight from 0 to 1e-4 over 500k iterations because a strong
 latent adversary destroys reconstruction; the ramp is kept (``loss.ramp_steps``) but shortened to
-this tool's budgets, and the weight is on this tool's loss scale (uniform-target cross-entropy).
+this tool's budgets, and the weight is on this tool's loss scale (uniform-target cross-entropy):
+0.3 since 2026-12-05 (was 1.0). At 1.0 an hour on faces collapsed to one face per direction
+after ~40,500 steps — the reconstruction error jumped by 40 % in 500 steps, just after the
+latent discriminator had gained the upper hand — while the same seed at 0.3 trained the whole
+hour (52,515 steps) to the best hour on faces so far, 0.857 / 0.741 (docs/RESULTS.md, "The
+hour of `latent_adversarial` without its collapse").
 The rest is ``bridge``'s balance for short budgets (reconstruction 30, GAN 3, a 200-step
 auto-encoder warm start, Adam 1e-3, transposed up-sampling), without its cycle and priors.
 """
@@ -25,7 +30,7 @@ METHOD = Method(
         "sharing.full": True,
         "sharing.flag_encoder": False,
         "sharing.disc_layers": 3,
-        "loss.latent_adv": 1.0,
+        "loss.latent_adv": 0.3,
         "loss.ramp_steps": 500,
         "loss.recon": 30.0,
         "loss.gan": 3.0,

@@ -12,8 +12,8 @@ Fader Networks ramp the latent weight from 0 to 1e-4 over 500k iterations becaus
 latent adversary destroys reconstruction; the ramp is kept (``loss.ramp_steps``) but shortened to
 this tool's budgets, and the weight is on this tool's loss scale (uniform-target cross-entropy):
 0.3 since 2026-12-05 (was 1.0). At 1.0 an hour on faces collapsed to one face per direction
-after ~40,500 steps — the reconstruction error jumped by 40 % in 500 steps, just after the
-latent discriminator had gained the upper hand — while the same seed at 0.3 trained the whole
+after ~40,500 steps — the reconstruction errors rose by a third within 1,000 steps, just after
+the latent discriminator had gained the upper hand — while the same seed at 0.3 trained the whole
 hour (52,515 steps) to the best hour on faces so far, 0.857 / 0.741 (docs/RESULTS.md, "The
 hour of `latent_adversarial` without its collapse").
 The rest is ``bridge``'s balance for short budgets (reconstruction 30, GAN 3, a 200-step

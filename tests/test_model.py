@@ -164,7 +164,8 @@ def test_full_sharing_one_network_with_domain_flag(flag: str) -> None:
             for m in model.gen.modules():
                 if hasattr(m, "gamma"):
                     m.gamma[1].fill_(2.0)
-        assert not torch.allclose(model.gen.decode(z, "A"), model.gen.decode(z, "B"))
+        gap = (model.gen.decode(z, "A") - model.gen.decode(z, "B")).abs().max()
+        assert gap > 1e-3  # not float noise: a flag that instance norm erased read ~6e-7
 
 
 def test_domain_blind_encoder_codes_every_domain_alike() -> None:

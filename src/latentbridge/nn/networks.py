@@ -119,7 +119,11 @@ def decoder_blocks(
         if nf:
             blocks.append(OneHotChannels(nf))
         if nf or ns:
-            blocks.append(ConvBlock(w[-1] + ns + nf, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
+            # one-hot planes are constant over the image, and an instance norm right after the
+            # 1x1 merge would subtract them again: without per-domain norms to carry the
+            # domain, the merge adds them as a bias before its ReLU instead
+            norm = "none" if nf and not nd else cfg.norm
+            blocks.append(ConvBlock(w[-1] + ns + nf, w[-1], kernel=1, norm=norm, n_domains=nd))
         blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         for i in reversed(range(cfg.down)):
             blocks.append(UpBlock(w[i + 1], w[i], norm=cfg.norm, n_domains=nd, mode=cfg.up))
@@ -187,9 +191,9 @@ class StyleEncoder(nn.Module):
 
 class StylePlanes(nn.Module):
     """s (B, style_dim) -> (B, style_dim, h, w) planes beside z at the decoder's input. A learnt
-    linear map to a spatial pattern, not s repeated at every position: instance normalisation
-    removes whatever is constant over a plane, so a broadcast code would reach the image only
-    through the borders."""
+    linear map to a spatial pattern, not s repeated at every position: the instance norm after
+    the decoder's 1x1 merge removes whatever is constant over a plane, so a repeated code would
+    not reach the image at all."""
 
     def __init__(self, style_dim: int, side: int) -> None:
         super().__init__()

@@ -194,9 +194,10 @@ class Translator(nn.Module):
             )
         if len(x) <= chunk:
             return self.decode(self.encode(x, source), target, style)
-        styles = [None] * len(x.split(chunk)) if style is None else style.split(chunk)
+        parts = x.split(chunk)
+        styles = [None] * len(parts) if style is None else style.split(chunk)
         return torch.cat(
-            [self.decode(self.encode(c, source), target, s) for c, s in zip(x.split(chunk), styles)]
+            [self.decode(self.encode(c, source), target, s) for c, s in zip(parts, styles)]
         )
 
 

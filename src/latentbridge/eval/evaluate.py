@@ -179,7 +179,12 @@ class Evaluator:
         self.x_ab: dict[tuple[str, str], Tensor] = {
             (a, b): _batched(lambda z, b=b: gen.decode(z, b), dev, self.z[a])
             if a != b  # (d, d): the reconstructions, with the image's own style if any
-            else _batched(lambda x, a=a: gen.reconstruct(x, a), dev, self.test[a].images)
+            else _batched(
+                lambda z, x, a=a: gen.decode(z, a, gen.style_of(x, a)),
+                dev,
+                self.z[a],
+                self.test[a].images,
+            )
             for a, b in product(self.test, repeat=2)
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -103,6 +104,27 @@ def test_edge_map_pools_away_pixel_noise() -> None:
     x = _stroke()
     noisy = x + 0.3 * torch.randn_like(x)
     assert losses.edge_consistency(x, noisy, 4) < losses.edge_consistency(x, noisy, 1)
+
+
+def test_detail_budget_costs_only_what_is_busier_than_the_target_domain() -> None:
+    """``loss.detail``: a translation as busy as the target's images, or flatter, costs nothing;
+    speckle on a flat domain costs its excess, and the gradient smooths it."""
+    torch.manual_seed(0)
+    flat = _stroke().repeat(4, 1, 1, 1)  # a flat domain: one outline per image
+    speckled = (flat + 0.3 * torch.randn_like(flat)).requires_grad_(True)
+    # one neighbour difference of 2 per row of the 3-pixel stroke's two edges: 12 rows x 2 edges
+    # x 2 / (16 x 15) horizontally, 2 rows x 3 x 2 / (15 x 16) vertically
+    assert torch.allclose(losses.detail(flat), torch.full((4,), (0.2 + 0.05) / 2))
+    assert losses.excess_detail(flat, flat).item() == 0.0
+    assert losses.excess_detail(flat.flip(-1), flat).item() == 0.0  # as busy, elsewhere
+    assert losses.excess_detail(-torch.ones_like(flat), flat).item() == 0.0  # flatter
+    cost = losses.excess_detail(speckled, flat)
+    excess = (losses.detail(speckled) - losses.detail(flat).mean()).mean()
+    assert cost.item() == pytest.approx(excess.item(), rel=1e-6) and cost.item() > 0.1
+    assert losses.excess_detail(flat, speckled).item() == 0.0  # a grainy target asks nothing
+    (grad,) = torch.autograd.grad(cost, speckled)
+    smoother = speckled.detach() - 0.5 * grad / grad.abs().max()
+    assert losses.detail(smoother).mean() < losses.detail(speckled.detach()).mean()
 
 
 def test_low_frequency_color_sees_colour_not_shape() -> None:

@@ -263,6 +263,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
             loss__cycle_scale=2,
             loss__color=1.0,
             loss__color_standardize="cell",
+            loss__detail=1.0,
         ),  # fmt: skip
     )
     model = Model(cfg, ["A", "B"])
@@ -276,6 +277,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
         "gen/recon_grad/A->A",
         "gen/cycle/B->A",
         "gen/color/A->B",
+        "gen/detail/B->A",
     ):
         assert key in named and torch.isfinite(named[key])
     loss.backward()
@@ -342,6 +344,29 @@ def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:
     assert not torch.allclose(noisy, clean, atol=1e-3)
     with pytest.raises(UserError, match="cycle_noise"):
         Model(methods.resolve("combogan", overrides=tiny(loss__cycle_noise=-1.0)), DOMAINS)
+
+
+def test_input_noise_reaches_the_codes_in_training_only_and_the_targets_stay_clean() -> None:
+    """``loss.input_noise``: EN_a reads x through pixel noise while training (the code differs
+    from the clean one), the reconstruction still compares with the clean x, and
+    evaluation-mode objectives read x clean."""
+    model, cfg = build("bridge", loss__input_noise=0.5)
+    x = batch(cfg, n=4)
+    pairs, w = [("A", "B"), ("B", "A")], {"recon": 1.0}
+    objective = GenObjective(cfg, model.gen, model.dis)
+    model.eval()  # fixed normalisation statistics: the only randomness left is the noise
+    with torch.no_grad():
+        clean = model.gen.encode(x["A"], "A")
+        objective.train()
+        _, named, f = objective(x, pairs, w)
+        against_clean = (model.gen.decode(f.z("A"), "A") - x["A"]).abs().mean()
+        objective.eval()
+        read = objective(x, pairs, w)[2].mu("A")
+    assert torch.allclose(read, clean, atol=1e-5)
+    assert not torch.allclose(f.mu("A"), clean, atol=1e-3)
+    assert named["gen/recon/A->A"].item() == pytest.approx(against_clean.item(), rel=1e-5)
+    with pytest.raises(UserError, match="input_noise"):
+        Model(methods.resolve("bridge", overrides=tiny(loss__input_noise=-1.0)), DOMAINS)
 
 
 def test_r1_trains_the_discriminators_on_real_images_only_when_the_gan_does() -> None:

@@ -91,6 +91,10 @@ class LossConfig:
     diffaug: str = ""  # D sees real and fake images augmented, e.g. "color,translation,cutout"
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
+    # std of Gaussian noise added to x (in [-1, 1]) before EN_a reads it in training; every term
+    # still compares with the clean x (denoising auto-encoders: codes and decoders learn to
+    # ignore pixel grain, so a grainy domain's grain is not drawn into a flat one)
+    input_noise: float = 0.0
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
@@ -130,6 +134,9 @@ class LossConfig:
     selfsim: float = 0.0
     selfsim_scale: int = 2  # the selfsim term compares images average-pooled by this factor
     selfsim_window: int = 5  # side of the neighbourhood each pixel is compared with (odd)
+    # x_ab is no busier than the target domain's real images (mean absolute difference of
+    # neighbouring pixels above the real batch's mean is penalised): no speckle in flat domains
+    detail: float = 0.0
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples

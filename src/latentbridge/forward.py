@@ -1,6 +1,7 @@
 """The step's forward pass: every quantity of the notation computed once, on first use.
 
-``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])``; ``z[a]`` = mu (plus unit Gaussian noise
+``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])`` (read through Gaussian pixel noise of
+std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` = mu (plus unit Gaussian noise
 when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
@@ -36,6 +37,7 @@ class Forward:
         read_noise: float = 0.0,
         back_translate: bool = False,
         draw_style: bool = False,
+        input_noise: float = 0.0,
     ) -> None:
         self.gen = gen
         self.x = x
@@ -43,6 +45,7 @@ class Forward:
         self.read_noise = read_noise
         self.back_translate = back_translate
         self.draw_style = draw_style
+        self.input_noise = input_noise
         self._cache: dict[tuple[str, ...], Tensor] = {}
 
     def _get(self, key: tuple[str, ...], compute: Callable[[], Tensor]) -> Tensor:
@@ -55,7 +58,10 @@ class Forward:
 
     def mu(self, a: str) -> Tensor:
         """EN_a(x[a]): the code's mean."""
-        return self._get(("mu", a), lambda: self.gen.encode(self.x[a], a))
+        return self._get(("mu", a), lambda: self.gen.encode(self._input(self.x[a]), a))
+
+    def _input(self, x: Tensor) -> Tensor:
+        return x + self.input_noise * torch.randn_like(x) if self.input_noise > 0 else x
 
     def z(self, a: str) -> Tensor:
         """The code decoders see: mu, or mu + N(0, I) with the VAE prior."""

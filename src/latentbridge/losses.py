@@ -195,6 +195,23 @@ def self_similarity_consistency(x: Tensor, y: Tensor, scale: int, window: int) -
     return F.l1_loss(self_similarity(x, scale, window), self_similarity(y, scale, window))
 
 
+def detail(x: Tensor) -> Tensor:
+    """Each image's busyness: the mean absolute difference between neighbouring pixels (its total
+    variation per pixel, horizontal and vertical averaged), shape (B,)."""
+    x = x.float()
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
+    return (dx + dy) / 2
+
+
+def excess_detail(y: Tensor, reference: Tensor) -> Tensor:
+    """A detail budget: ``mean_i relu(detail(y_i) - mean detail(reference))``. A translation may
+    be as busy as the target domain's own images (the step's real batch, no gradient) and no
+    busier: flat cartoons may not carry a photo's grain and hair texture as speckle, while a
+    translation into a grainy domain is not asked to be smooth."""
+    return F.relu(detail(y) - detail(reference.detach()).mean()).mean()
+
+
 def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
     """Contrastive correspondence of two codes (PatchNCE, Park et al. 2020, on the latent grid):
     each position of ``q`` (the translation's code, shape (B, C, H, W) or (B, C)) must pick the

@@ -77,8 +77,9 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         augment.parse(cfg.loss.diffaug)
     except ValueError as e:
         raise UserError(f"loss.diffaug: {e}") from None
-    if cfg.loss.cycle_noise < 0:
-        raise UserError(f"loss.cycle_noise must be >= 0 (0 = off), got {cfg.loss.cycle_noise}")
+    for key in ("cycle_noise", "input_noise"):
+        if getattr(cfg.loss, key) < 0:
+            raise UserError(f"loss.{key} must be >= 0 (0 = off), got {getattr(cfg.loss, key)}")
     if cfg.loss.r1 > 0 and cfg.train.compile != "off":
         raise UserError(
             "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "

@@ -156,6 +156,10 @@ def selfsim(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def detail(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {f"detail/{a}->{b}": losses.excess_detail(f.x_ab(a, b), f.x[b]) for a, b in c.pairs}
+
+
 def d_gan(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"gan/{a}->{b}": losses.gan_discriminator(
@@ -209,6 +213,7 @@ GEN_TERMS: dict[str, Term] = {
     "edge": edge,
     "palette": palette,
     "selfsim": selfsim,
+    "detail": detail,
 }
 DIS_TERMS: dict[str, Term] = {
     "gan": d_gan,

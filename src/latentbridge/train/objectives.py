@@ -92,6 +92,7 @@ class GenObjective(nn.Module):
             read_noise=self.cfg.loss.cycle_noise if self.training else 0.0,
             back_translate=self.cfg.loss.back_translate,
             draw_style=self.training,
+            input_noise=self.cfg.loss.input_noise if self.training else 0.0,
         )
         ctx = self.context(pairs, frozen=True)
         return _weighted_sum("gen", fwd, ctx, terms.GEN_TERMS, weights) + (fwd,)

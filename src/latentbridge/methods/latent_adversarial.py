@@ -15,7 +15,8 @@ this tool's budgets, and the weight is on this tool's loss scale (uniform-target
 after ~40,500 steps — the reconstruction errors rose by a third within 1,000 steps, just after
 the latent discriminator had gained the upper hand — while the same seed at 0.3 trained the whole
 hour (52,515 steps) to the best hour on faces so far, 0.857 / 0.741 (docs/RESULTS.md, "The
-hour of `latent_adversarial` without its collapse").
+hour of `latent_adversarial` without its collapse"); a second seed did not collapse either and
+read 0.842 / 0.648 ("The hour of `latent_adversarial` again").
 The rest is ``bridge``'s balance for short budgets (reconstruction 30, GAN 3, a 200-step
 auto-encoder warm start, Adam 1e-3, transposed up-sampling), without its cycle and priors.
 """

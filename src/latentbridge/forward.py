@@ -1,8 +1,8 @@
 """The step's forward pass: every quantity of the notation computed once, on first use.
 
 ``x[a]`` a real batch of domain a; ``mu[a] = EN_a(x[a])`` (read through Gaussian pixel noise of
-std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` = mu (plus unit Gaussian noise
-when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
+std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` = mu (plus unit
+Gaussian noise when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
 ``back_translate``); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed

@@ -15,16 +15,21 @@ def reconstruction(x: Tensor, y: Tensor, kind: str = "l1") -> Tensor:
     return F.l1_loss(x, y) if kind == "l1" else F.mse_loss(x, y)
 
 
+def detail(x: Tensor) -> Tensor:
+    """Each image's busyness: the mean absolute difference between neighbouring pixels (its total
+    variation per pixel, horizontal and vertical averaged), shape (B,)."""
+    x = x.float()
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
+    return (dx + dy) / 2
+
+
 def gradient_difference(x: Tensor, y: Tensor) -> Tensor:
     """Mean L1 distance between the finite differences of ``x`` and ``y`` along both image axes
     (per channel, signed): the error's high frequencies alone, so thin strokes that a pixel loss
     lets blur away (a cartoon's glasses rims) weigh as much as the areas around them. In the
     spirit of the gradient difference loss of Mathieu et al. 2016."""
-    d = x.float() - y.float()
-    return 0.5 * (
-        (d[..., :, 1:] - d[..., :, :-1]).abs().mean()
-        + (d[..., 1:, :] - d[..., :-1, :]).abs().mean()
-    )
+    return detail(x.float() - y.float()).mean()
 
 
 def pooled(x: Tensor, scale: int) -> Tensor:
@@ -193,15 +198,6 @@ def self_similarity_consistency(x: Tensor, y: Tensor, scale: int, window: int) -
     must belong together in y: a long fringe of hair stays one region down to the shoulders,
     glasses stay a band that differs from the skin around it, however strong the contrast."""
     return F.l1_loss(self_similarity(x, scale, window), self_similarity(y, scale, window))
-
-
-def detail(x: Tensor) -> Tensor:
-    """Each image's busyness: the mean absolute difference between neighbouring pixels (its total
-    variation per pixel, horizontal and vertical averaged), shape (B,)."""
-    x = x.float()
-    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
-    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
-    return (dx + dy) / 2
 
 
 def excess_detail(y: Tensor, reference: Tensor) -> Tensor:

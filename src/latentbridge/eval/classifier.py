@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -172,6 +173,37 @@ def _random_shift(x: Tensor, max_shift: int, gen: torch.Generator) -> Tensor:
     return torch.stack([padded[i, :, dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offs)])
 
 
+def gaussian_blur(x: Tensor, sigma: Tensor) -> Tensor:
+    """Blur each image of ``x`` (B, C, H, W) with a Gaussian of its own std ``sigma`` (B,) in px
+    (separable, replicate padding, radius ceil(2 sigma) of the largest); sigma 0 leaves an image
+    as it is."""
+    radius = max(int(math.ceil(2 * float(sigma.max()))), 0) if len(sigma) else 0
+    if radius == 0:
+        return x
+    b, c, h, w = x.shape
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    s = sigma.to(x).clamp_min(1e-6)[:, None]
+    k = torch.exp(-(t[None] ** 2) / (2 * s**2))
+    k = (k / k.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (B*C, 2r+1)
+    y = F.pad(x.reshape(1, b * c, h, w), [radius] * 4, mode="replicate")
+    y = F.conv2d(y, k[:, None, None, :], groups=b * c)
+    y = F.conv2d(y, k[:, None, :, None], groups=b * c)
+    return y.reshape(b, c, h, w)
+
+
+def _random_degrade(x: Tensor, max_sigma: float, max_noise: float, gen: torch.Generator) -> Tensor:
+    """What a generator's output does to an image without changing what it shows: each image is
+    blurred with a Gaussian of std ~ U(0, ``max_sigma``) px and gets pixel noise of std
+    ~ U(0, ``max_noise``), clamped to [-1, 1]."""
+    n = len(x)
+    if max_sigma > 0:
+        x = gaussian_blur(x, torch.rand(n, generator=gen) * max_sigma)
+    if max_noise > 0:
+        std = (torch.rand(n, generator=gen) * max_noise).to(x)[:, None, None, None]
+        x = (x + std * torch.randn(x.shape, generator=gen).to(x)).clamp(-1, 1)
+    return x
+
+
 def train_attribute_classifier(
     images: Tensor,
     labels: Tensor,
@@ -186,6 +218,8 @@ def train_attribute_classifier(
     seed: int = 0,
     device: str | torch.device | None = None,
     augment: bool = True,
+    blur: float = 0.0,
+    noise: float = 0.0,
     width: int = 32,
     depth: int = 4,
     progress: str | None = None,
@@ -195,7 +229,10 @@ def train_attribute_classifier(
     A round is Adam with a cosine decay of ``lr`` to 0 over ``steps`` minibatches of
     ``batch_size`` images drawn with replacement; the loss is the mean over attributes of the
     cross-entropy. ``augment`` shifts images by up to side/16 px (no flips: they change digits and
-    text, nor colour jitter: colour is an attribute).
+    text, nor colour jitter: colour is an attribute). ``blur`` > 0 also blurs each training
+    image with a Gaussian of std up to ``blur`` x side px, and ``noise`` > 0 adds pixel noise of
+    std up to ``noise``: without them a classifier may read an attribute from edges so crisp that
+    a slightly soft image of the same subject reads as chance (docs/EVAL.md, "Blur").
 
     ``rounds`` > 1 trains until the classifier stops learning: a tenth of the images (at most
     `_HOLDOUT_MAX`) is held out and never trained on, and after each round (a warm restart of the
@@ -247,7 +284,8 @@ def train_attribute_classifier(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
         for _ in range(steps):
             idx = torch.randint(len(x_train), (batch_size,), generator=gen)
-            x = _random_shift(x_train[idx.to(x_train.device)].float(), max_shift, gen).to(dev)
+            x = _random_shift(x_train[idx.to(x_train.device)].float(), max_shift, gen)
+            x = _random_degrade(x, blur * min(images.shape[-2:]), noise, gen).to(dev)
             y = y_train[idx.to(y_train.device)].to(dev)
             logits = model(x)
             loss = torch.stack([F.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits)])

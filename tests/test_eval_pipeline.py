@@ -134,7 +134,7 @@ def test_classifier_options_reach_every_classifier(
 
 
 def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:
-    from latentbridge.eval.evaluate import evaluator
+    from latentbridge.eval.evaluate import blurred, evaluator
     from latentbridge.eval.labelled import pairs_by_name
 
     ev = evaluator(run, faces, device="cpu", classifier_steps=100)
@@ -151,6 +151,11 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     assert perfect["paired"]["l1"] == pytest.approx(0) and perfect["paired"][
         "ssim"
     ] == pytest.approx(1)
+    # the true counterpart as soft as the classifiers learn to see through: the blurred ceiling
+    ev.x_ab[(a, b)] = blurred(ev.test[b].images[ib])
+    soft = ev.direction(a, b)["attributes"]
+    assert soft["accuracy"] == pytest.approx(soft["ceiling_blurred"])
+    assert soft["ceiling"] == pytest.approx(ceiling)
     ev.x_ab[(a, b)] = ev.test[b].images[ib][
         torch.randperm(len(ib), generator=torch.Generator().manual_seed(0))
     ]
@@ -162,6 +167,36 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     assert ev.reconstruction(b) == pytest.approx(0)
     ev.x_ab[(b, b)] = ev.test[b].images.roll(1, 0)
     assert ev.reconstruction_attributes(b)["mean"] < ceiling["mean"] - 0.1  # type: ignore[index]
+
+
+def test_summary_warns_once_per_domain_whose_classifier_reads_blur_poorly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from latentbridge.eval.commands import print_summary
+
+    def attrs(sharp: float, soft: float) -> dict:
+        return {"ceiling": {"mean": sharp}, "ceiling_blurred": {"mean": soft}}
+
+    keys = ["chance_mean", "kid_mean", "two_sample_accuracy_mean", "domain_probe_accuracy_mean"]
+    keys += ["attribute_probe_transfer_mean", "retrieval_top1_mean"]
+    m = {
+        "method": "m",
+        "step": 1,
+        "summary": {"attribute_preservation": {"a->b": 0.5}, **dict.fromkeys(keys)},
+        "directions": {
+            "a->b": {"attributes": attrs(0.99, 0.60)},
+            "c->b": {"attributes": attrs(0.99, 0.60)},
+            "b->a": {"attributes": attrs(0.99, 0.97)},  # robust: no note
+            "b->c": {"attributes": None},  # no labels: no note
+        },
+    }
+    print_summary(m, Path("out"))
+    notes = [ln for ln in capsys.readouterr().out.splitlines() if "note:" in ln]
+    assert len(notes) == 1 and "the b classifier" in notes[0] and "0.600 against 0.990" in notes[0]
+
+
+def runs(out: Path) -> list[Path]:
+    return sorted((out / "runs").iterdir())
 
 
 def test_compare_tabulates_methods(
@@ -206,8 +241,25 @@ def test_compare_tabulates_methods(
     assert main(argv) == 0
     assert capsys.readouterr().err.count("reusing the finished run") == 3
     assert "tied_init" in saved.read_text()
-    argv[argv.index("--classifier-steps") + 1] = "20"  # another instrument: no reuse either
-    assert main(argv) == 0 and "reusing" not in capsys.readouterr().err
+    # another instrument: the trained runs are evaluated again, not trained again
+    argv[argv.index("--classifier-steps") + 1] = "20"
+    trained = {r: (r / "checkpoints" / "last.pt").stat().st_mtime_ns for r in runs(out)}
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "reusing" not in err and err.count("evaluating the trained run") == 4
+    assert {r: (r / "checkpoints" / "last.pt").stat().st_mtime_ns for r in runs(out)} == trained
+    # so is a run evaluated before the classifiers learnt to read through blur
+    budget = out / "runs" / "baseline-s1" / "budget.json"
+    budget.write_text(
+        json.dumps(
+            {k: v for k, v in json.loads(budget.read_text()).items() if k != "classifier_blur"}
+        )
+    )
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert (
+        err.count("reusing the finished run") == 3 and err.count("evaluating the trained run") == 1
+    )
     argv[argv.index("--steps") + 1] = "2"
     assert (
         main([*argv[: argv.index("--seeds")], "--seeds", "1", *argv[argv.index("--seeds") + 2 :]])

@@ -139,10 +139,13 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
     if d["attributes"]:
         at = d["attributes"]
         names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
+        soft = at.get("ceiling_blurred") or {}
         rows_ = [
-            [n, at["accuracy"][n], (at["ceiling"] or {}).get(n), at["chance"].get(n)] for n in names
+            [n, at["accuracy"][n], (at["ceiling"] or {}).get(n), soft.get(n), at["chance"].get(n)]
+            for n in names
         ]
-        parts.append(_table(["attribute", "preserved", "ceiling (real)", "chance"], rows_))
+        head = ["attribute", "preserved", "ceiling (real)", "ceiling (real, blurred)", "chance"]
+        parts.append(_table(head, rows_))
         if at.get("confusion"):
             parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
     realism = [

@@ -64,7 +64,7 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     print(f"{m['method']} at step {m['step']}:")
     for k, v in (s["attribute_preservation"] or {}).items():
         print(f"  attribute preservation {k}: {v:.3f}")
-    warned = set()
+    warned: set[str] = set()
     for k, d in m["directions"].items():
         at, b = d["attributes"] or {}, k.split("->")[1]
         sharp, soft = at.get("ceiling"), at.get("ceiling_blurred")
@@ -187,7 +187,7 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
 def cmd_compare(args: argparse.Namespace) -> int:
     from latentbridge import config as C
     from latentbridge import methods
-    from latentbridge.eval.evaluate import CLASSIFIER_BLUR
+    from latentbridge.eval.evaluate import CLASSIFIER_BLUR, CLASSIFIER_NOISE
     from latentbridge.train.loop import Trainer, train
 
     names = (
@@ -213,6 +213,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "classifier_steps": args.classifier_steps,
                 "classifier_rounds": args.classifier_rounds,
                 "classifier_blur": CLASSIFIER_BLUR,
+                "classifier_noise": CLASSIFIER_NOISE,
             }
             trained, m = _finished(run, cfg, budget)
             if m is not None:

@@ -9,7 +9,7 @@ and prints its accuracy per attribute on the real test images as they are, blurr
 std 0.5, 0.7 and 1.0 px at 32 px, scaled with the side), halved and doubled again, and with
 pixel noise, next to the mean L1 change each degradation makes.
 
-    python benchmarks/classifier_robustness.py --data /tmp/fd32n --train 0:0,0.03125:0.1
+    python benchmarks/classifier_robustness.py --data /tmp/fd32n --train 0:0,0.03125:0
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
     p.add_argument("--size", type=int, default=32)
     p.add_argument(
         "--train",
-        default="0:0,0.03125:0.1",
+        default="0:0,0.03125:0",
         help="comma-separated blur:noise augmentation settings to train with (blur: the largest "
         "Gaussian std as a fraction of the side; noise: the largest pixel-noise std)",
     )

@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from latentbridge import losses
 from latentbridge.eval import metrics as M
-from latentbridge.eval.evaluate import evaluator
+from latentbridge.eval.evaluate import _batched, evaluator
 
 
 def _spread(t: Tensor) -> str:
@@ -41,10 +40,7 @@ def main() -> None:
         print(f"{a}->{b}: detail of x_ab     {_spread(losses.detail(x_ab))}")
         if b not in ev.clf or ev.test[a].labels is None or ev.attrs is None:
             continue
-        with torch.no_grad():
-            again = torch.cat(
-                [gen.reconstruct(c.to(ev.pipe.device), b).cpu() for c in x_ab.split(64)]
-            )
+        again = _batched(lambda x, b=b: gen.reconstruct(x, b), ev.pipe.device, x_ab)
         for name, x in (("x_ab", x_ab), ("DE_b(EN_b(x_ab))", again)):
             acc = M.attribute_accuracy(ev.clf[b].predict(x), ev.test[a].labels, ev.attrs.names)
             print(

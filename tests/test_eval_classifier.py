@@ -255,3 +255,14 @@ def test_blur_augmentation_reads_blurred_images(trained, data):
     assert sharp["colour"] > 0.95 and sharp["shape"] > 0.9, sharp
     assert soft["colour"] > 0.95 and soft["shape"] > 0.9, soft
     assert fragile["shape"] < soft["shape"] - 0.2, (fragile, soft)
+
+
+def test_noise_augmentation_reaches_training(data):
+    """``noise`` > 0 changes what the classifier trains on (same seed, other weights); 0 does not."""
+    kw = {"steps": 2, "batch_size": 8, "width": 4, "depth": 2, "seed": 5}
+    x, y = data["x"][:40], data["y"][:40]
+    plain = C.train_attribute_classifier(x, y, NUM_CLASSES, **kw).state_dict()
+    again = C.train_attribute_classifier(x, y, NUM_CLASSES, noise=0.0, **kw).state_dict()
+    noisy = C.train_attribute_classifier(x, y, NUM_CLASSES, noise=0.1, **kw).state_dict()
+    assert all(torch.equal(plain[k], again[k]) for k in plain)
+    assert not all(torch.equal(plain[k], noisy[k]) for k in plain)

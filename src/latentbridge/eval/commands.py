@@ -187,7 +187,7 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
 def cmd_compare(args: argparse.Namespace) -> int:
     from latentbridge import config as C
     from latentbridge import methods
-    from latentbridge.eval.evaluate import CLASSIFIER_BLUR, CLASSIFIER_NOISE
+    from latentbridge.eval.evaluate import CLASSIFIER_BLUR
     from latentbridge.train.loop import Trainer, train
 
     names = (
@@ -213,7 +213,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "classifier_steps": args.classifier_steps,
                 "classifier_rounds": args.classifier_rounds,
                 "classifier_blur": CLASSIFIER_BLUR,
-                "classifier_noise": CLASSIFIER_NOISE,
             }
             trained, m = _finished(run, cfg, budget)
             if m is not None:

@@ -66,8 +66,7 @@ def _classifiers(
     rounds: int,
     limit: int,
     device: torch.device,
-    blur: float = 0.0,
-    noise: float = 0.0,
+    blur: float,
 ) -> dict[str, AttributeClassifier]:
     """Per domain with labelled training images: an attribute classifier (cached by data key)."""
     if attrs is None:
@@ -80,7 +79,7 @@ def _classifiers(
         key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
         out[d] = load_or_train_classifier(
             cache_dir(), key, s.images, s.labels, attrs.num_classes,
-            steps=steps, rounds=rounds, blur=blur, noise=noise, device=device,
+            steps=steps, rounds=rounds, blur=blur, device=device,
             progress=f"classifier {d}",
         )  # fmt: skip
     return out
@@ -95,8 +94,7 @@ def _domain_features(
     rounds: int,
     limit: int,
     device: torch.device,
-    blur: float = 0.0,
-    noise: float = 0.0,
+    blur: float,
 ) -> AttributeClassifier:
     """Without labels: a classifier of the domain itself, whose features serve KID/FID."""
     train = load_split(data, "train", size, domains, limit=limit)
@@ -106,7 +104,7 @@ def _domain_features(
     key = data_key(paths, size, extra="domain-classifier")
     return load_or_train_classifier(
         cache_dir(), key, images, labels, [len(train)],
-        steps=steps, rounds=rounds, blur=blur, noise=noise, device=device,
+        steps=steps, rounds=rounds, blur=blur, device=device,
         progress="domain classifier",
     )  # fmt: skip
 
@@ -116,8 +114,7 @@ def _domain_features(
 # (0.61) and MNIST's read digits at 0.48 on real test images blurred by 0.7 and 1 px, so a soft
 # translation of the right subject scored as a wrong one (docs/EVAL.md, "Blur").
 CLASSIFIER_BLUR = 1 / 32
-# Pixel noise as well (std up to 0.05-0.1) cost the cartoon glasses 0.016-0.023 on real images.
-CLASSIFIER_NOISE = 0.0
+# (Pixel noise as well, std up to 0.05-0.1, cost the cartoon glasses 0.016-0.023 on real images.)
 
 
 def blurred(x: Tensor) -> Tensor:
@@ -130,7 +127,7 @@ def _fit_args(steps: int, rounds: int, device: torch.device) -> dict[str, Any]:
     """How the evaluation classifiers train (part of their cache key, except the device)."""
     return {
         "steps": steps, "rounds": rounds, "limit": 5000, "device": device,
-        "blur": CLASSIFIER_BLUR, "noise": CLASSIFIER_NOISE,
+        "blur": CLASSIFIER_BLUR,
     }  # fmt: skip
 
 

@@ -284,6 +284,46 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
     assert all(p.grad is not None for p in model.gen.parameters() if p.requires_grad)
 
 
+def test_coupled_generation_decodes_one_draw_in_every_domain() -> None:
+    """``loss.gan_prior`` (CoGAN): every decoder draws the same z ~ N(0, I) and its domain's
+    discriminator judges the sample; ``loss.invert``: the encoder reads a sample back as a fixed
+    image and is asked for its z, so it trains the encoder and never the decoder."""
+    torch.manual_seed(0)
+    cfg = methods.resolve("cogan", overrides=tiny(loss__gan_prior=1.0, loss__invert=1.0))
+    model = Model(cfg, ["A", "B"])
+    x = {d: torch.rand(64, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    objective = GenObjective(cfg, model.gen, model.dis).eval()
+    _, named, fwd = objective(x, [("A", "B"), ("B", "A")], weights)
+    z = fwd.z_prior()
+    assert z.shape == fwd.mu("A").shape and abs(z.mean().item()) < 0.05
+    assert abs(z.std().item() - 1) < 0.05
+    with torch.no_grad():
+        for d in ("A", "B"):  # one draw, decoded by each domain's decoder
+            assert torch.allclose(fwd.x_prior(d), model.gen.decode(z, d), atol=1e-6)
+            mu = model.gen.encode(fwd.x_prior(d), d)
+            expected = (mu - z).abs().mean()
+            assert torch.allclose(named[f"gen/invert/{d}"], expected, atol=1e-6)
+    assert {"gen/gan_prior/A", "gen/gan_prior/B"} <= set(named)
+
+    def trains(term: str) -> tuple[bool, bool]:
+        """Whether the term alone sends gradient to (A's encoder, A's decoder)."""
+        model.gen.zero_grad(set_to_none=True)
+        loss, _, _ = objective(x, [("A", "B"), ("B", "A")], {term: 1.0})
+        loss.backward()
+        return tuple(  # type: ignore[return-value]
+            any(p.grad is not None and p.grad.abs().sum() > 0 for p in nets["A"].parameters())
+            for nets in (model.gen.encoders, model.gen.decoders)
+        )
+
+    assert trains("invert") == (True, False)
+    assert trains("gan_prior") == (False, True)
+    d_weights = terms.discriminator_weights(cfg.loss, weights)
+    assert d_weights["gan_prior"] == 1.0
+    _, d_named = DisObjective(objective, model.dis)(fwd, [("A", "B"), ("B", "A")], d_weights)
+    assert {"dis/gan_prior/A", "dis/gan_prior/B"} <= set(d_named)
+
+
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:
     cfg = methods.resolve("baseline", overrides=tiny(loss__recon_grad=2.0, loss__cycle=1.0))
     assert set(terms.weights(cfg.loss, step=5, warmup=10)) == {"recon", "recon_grad"}

@@ -85,6 +85,13 @@ class LossConfig:
     gan: float = 1.0  # D_b judges x_ab
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
     gan_type: GanType = "lsgan"
+    # CoGAN's coupled generation: one draw z ~ N(0, I) of a code's shape is decoded by every
+    # domain's decoder, and D_b judges DE_b(z). With shared decoder blocks the domains' samples of
+    # one draw are pushed to be corresponding images (Liu & Tuzel 2016), learned without pairs
+    gan_prior: float = 0.0
+    # EN_b reads DE_b(z) back as a fixed image and is asked for z (L1): the encoder inverts the
+    # coupled generator, as CoGAN translates a given image by searching for its z
+    invert: float = 0.0
     # gradient penalty of the image discriminators on real images, r1 * mean ||grad_x D_b(x_b)||^2
     # (Mescheder et al. 2018; StyleGAN2, StarGAN v2): keeps D smooth around the data
     r1: float = 0.0

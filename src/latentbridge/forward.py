@@ -11,6 +11,11 @@ twice, and nothing a term does not need is computed at all.
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
 ``x_ab = DE_b(z[a], r_ab)`` with r_ab drawn from N(0, I) when ``draw_style`` (training), else 0;
 ``s_ab = ES_b(x_ab)``; ``x_aba = DE_a(z_ab, s[a])`` — the way back takes the source's own style.
+
+CoGAN's coupled generation: ``z_prior`` ~ N(0, I), one draw of a code's shape for the whole step;
+``x_prior[b] = DE_b(z_prior)`` in every domain from the same draw (with a drawn style, if any);
+``mu_prior[b] = EN_b(x_prior[b])`` reads a sample back as a fixed image (the encoder inverts the
+generator, as CoGAN inverts it by search to translate a given image).
 """
 
 from __future__ import annotations
@@ -114,6 +119,31 @@ class Forward:
     def x_aba(self, a: str, b: str) -> Tensor:
         """The cycle DE_a(z_ab, s[a]): back to a through b."""
         return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a, self.s(a)))
+
+    def z_prior(self) -> Tensor:
+        """One draw from N(0, I) of a code's shape, shared by every domain's decoder."""
+
+        def draw() -> Tensor:
+            mu = self.mu(next(iter(self.x)))
+            return torch.randn(mu.shape, device=mu.device)
+
+        return self._get(("z_prior",), draw)
+
+    def x_prior(self, b: str) -> Tensor:
+        """DE_b(z_prior): domain b's sample of the shared draw (CoGAN's coupled generators)."""
+
+        def compute() -> Tensor:
+            z = self.z_prior()
+            style = None
+            if self.gen.style_dim and self.draw_style:
+                style = torch.randn(z.shape[0], self.gen.style_dim, device=z.device)
+            return self.gen.decode(z, b, style)
+
+        return self._get(("x_prior", b), compute)
+
+    def mu_prior(self, b: str) -> Tensor:
+        """EN_b(x_prior[b]), read as a fixed image: the encoder learns to invert the generator."""
+        return self._get(("mu_prior", b), lambda: self.gen.encode(self.x_prior(b).detach(), b))
 
     def computed(self, name: str) -> dict[tuple[str, ...], Tensor]:
         """Already computed values of one quantity, keyed by their domains."""

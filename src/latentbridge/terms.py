@@ -63,6 +63,18 @@ def gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def gan_prior(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan_prior/{b}": losses.gan_generator(c.d_image(b, f.x_prior(b)), c.cfg.gan_type)
+        for b in c.domains
+    }
+
+
+def invert(f: Forward, c: Context) -> dict[str, Tensor]:
+    z = f.z_prior()
+    return {f"invert/{b}": losses.distance(f.mu_prior(b).float(), z, "l1") for b in c.domains}
+
+
 def latent_adv(f: Forward, c: Context) -> dict[str, Tensor]:
     assert c.d_latent is not None
     return {f"latent_adv/{a}": losses.domain_confusion(c.d_latent(f.z(a))) for a in c.domains}
@@ -178,6 +190,15 @@ def d_gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def d_gan_prior(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"gan_prior/{b}": losses.gan_discriminator(
+            c.d_image(b, f.x[b]), c.d_image(b, f.x_prior(b).detach()), c.cfg.gan_type
+        )
+        for b in c.domains
+    }
+
+
 def d_r1(f: Forward, c: Context) -> dict[str, Tensor]:
     out = {}
     for b in c.domains:
@@ -201,6 +222,8 @@ GEN_TERMS: dict[str, Term] = {
     "recon_grad": recon_grad,
     "gan": gan,
     "gan_recon": gan_recon,
+    "gan_prior": gan_prior,
+    "invert": invert,
     "latent_adv": latent_adv,
     "moments": moments,
     "cycle": cycle,
@@ -218,6 +241,7 @@ GEN_TERMS: dict[str, Term] = {
 DIS_TERMS: dict[str, Term] = {
     "gan": d_gan,
     "gan_recon": d_gan_recon,
+    "gan_prior": d_gan_prior,
     "latent_adv": d_latent,
     "r1": d_r1,
 }
@@ -247,6 +271,6 @@ def discriminator_weights(cfg: LossConfig, gen_weights: dict[str, float]) -> dic
     """Weight of every active discriminator term: a GAN term trains (weight 1) when its generator
     counterpart is active; the gradient penalty ``r1`` (weight ``cfg.r1``) when the GAN is."""
     out = {name: 1.0 for name in DIS_TERMS if name in gen_weights}
-    if cfg.r1 > 0 and ("gan" in gen_weights or "gan_recon" in gen_weights):
+    if cfg.r1 > 0 and any(g in gen_weights for g in ("gan", "gan_recon", "gan_prior")):
         out["r1"] = cfg.r1
     return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,25 @@ def test_bad_files_are_skipped_with_one_warning(
     for name in bad:
         assert name in err
     assert "notes.txt" not in err and "decompression bomb" in err
+
+
+def test_bombs_are_refused_by_every_decoding_thread(tmp_path: Path) -> None:
+    """The bomb check turns a process-wide warning into an error: decoding threads reading at
+    once must each still refuse the bomb, never decode it with a warning."""
+    Image.new("1", (12000, 8000)).save(tmp_path / "bomb.png")
+
+    def outcome(_: int) -> str:
+        try:
+            read_image(tmp_path / "bomb.png", 16)
+        except Image.DecompressionBombError:
+            return "refused"
+        return "decoded"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a bomb let through only warns: count it, don't show it
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(outcome, range(32)))
+    assert outcomes == ["refused"] * 32
 
 
 def test_domain_without_readable_image(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -98,14 +99,22 @@ def read_image(path: Path, size: int | None = None) -> Image.Image:
     ``Image.DecompressionBombError`` for images over Pillow's pixel limit (its warning is an error
     here, so a bomb never reaches the decoder).
     """
-    with warnings.catch_warnings():
+    # Pillow checks the pixel count when it opens a file (reading only the header). The warning
+    # filter that turns its warning into an error is process-wide, so the opens of the decoding
+    # threads take turns: without the lock one thread's filter could be reset by another's
+    # while it opens a bomb, and the bomb would be decoded with a mere warning.
+    with _BOMB_CHECK, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as img:
-                img.load()
-                return fit_rgb(img, size)
+            img = Image.open(path)
         except Image.DecompressionBombWarning as exc:
             raise Image.DecompressionBombError(str(exc)) from None
+    with img:
+        img.load()
+        return fit_rgb(img, size)
+
+
+_BOMB_CHECK = threading.Lock()  # one Image.open at a time under read_image's warning filter
 
 
 def _reason(exc: BaseException) -> str:

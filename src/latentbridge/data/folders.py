@@ -92,6 +92,9 @@ def fit_rgb(img: Image.Image, size: int | None) -> Image.Image:
     return img
 
 
+_BOMB_CHECK = threading.Lock()  # one Image.open at a time under read_image's warning filter
+
+
 def read_image(path: Path, size: int | None = None) -> Image.Image:
     """Open one image as RGB, EXIF-rotated, resized and centre-cropped to ``size`` (if given).
 
@@ -112,9 +115,6 @@ def read_image(path: Path, size: int | None = None) -> Image.Image:
     with img:
         img.load()
         return fit_rgb(img, size)
-
-
-_BOMB_CHECK = threading.Lock()  # one Image.open at a time under read_image's warning filter
 
 
 def _reason(exc: BaseException) -> str:

@@ -323,6 +323,29 @@ def test_coupled_generation_decodes_one_draw_in_every_domain() -> None:
     assert d_weights["gan_prior"] == 1.0
     _, d_named = DisObjective(objective, model.dis)(fwd, [("A", "B"), ("B", "A")], d_weights)
     assert {"dis/gan_prior/A", "dis/gan_prior/B"} <= set(d_named)
+    # the gradient penalty turns on with the coupled draw alone, as with any image GAN term
+    alone = methods.resolve(
+        "baseline", overrides=tiny(loss__gan=0.0, loss__gan_prior=1.0, loss__r1=1.0)
+    )
+    w = terms.weights(alone.loss, step=10**6, warmup=0)
+    assert terms.discriminator_weights(alone.loss, w) == {"gan_prior": 1.0, "r1": 1.0}
+
+
+def test_coupled_draws_take_a_drawn_style_in_training() -> None:
+    """With a style code, each domain's sample of the draw is drawn with a style from N(0, I)
+    in training (as translations are), and with s = 0 otherwise."""
+    cfg = methods.resolve("munit", overrides=tiny(loss__gan_prior=1.0, model__style_dim=4))
+    model = Model(cfg, ["A", "B"])
+    x = {d: torch.rand(4, 3, 16, 16) * 2 - 1 for d in ("A", "B")}
+    objective = GenObjective(cfg, model.gen, model.dis)
+    weights = {"gan_prior": 1.0}
+    _, _, fwd = objective.train()(x, [("A", "B"), ("B", "A")], weights)
+    with torch.no_grad():  # training: the sample is not the style-less decoding of the draw
+        z = fwd.z_prior()
+        assert not torch.allclose(fwd.x_prior("A"), model.gen.decode(z, "A"), atol=1e-4)
+    _, _, fwd = objective.eval()(x, [("A", "B"), ("B", "A")], weights)
+    with torch.no_grad():  # otherwise it is, with s = 0
+        assert torch.allclose(fwd.x_prior("A"), model.gen.decode(fwd.z_prior(), "A"), atol=1e-6)
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

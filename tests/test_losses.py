@@ -181,6 +181,33 @@ def test_moment_distance_is_zero_for_same_statistics_and_sees_shift_and_scale() 
     assert losses.moment_distance(z, 3 * z).item() > 1.5
 
 
+def test_transformation_vectors_forgive_a_shared_move_not_a_swapped_subject() -> None:
+    torch.manual_seed(0)
+    e = torch.randn(6, 8)
+    assert losses.transformation_vectors(e, e).item() < 1e-6
+    # every image moved by one vector (a domain's look): the vectors between them are the same
+    assert losses.transformation_vectors(e, e + torch.randn(1, 8) * 5).item() < 1e-5
+    # two subjects exchanged, or everything collapsed to one image: vectors change
+    swapped = e[[1, 0, 2, 3, 4, 5]]
+    assert losses.transformation_vectors(e, swapped).item() > 0.5
+    collapsed = e[:1].expand(6, 8)
+    # every vector becomes 0: cosine 0 (1 - 0 = 1) plus the mean squared length of the vectors
+    sq = torch.cdist(e, e).pow(2)[torch.triu_indices(6, 6, 1).unbind()].mean().item()
+    assert losses.transformation_vectors(e, collapsed).item() == pytest.approx(1 + sq, rel=1e-4)
+    # scale matters through the distance, direction through the cosine
+    assert losses.transformation_vectors(e, 2 * e).item() == pytest.approx(sq, rel=1e-4)
+    assert losses.transformation_vectors(e[:1], e[:1]).item() == 0.0  # one image: no pair
+
+
+def test_siamese_margin_is_paid_by_images_closer_than_the_margin_only() -> None:
+    far = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    assert losses.siamese_margin(far, margin=1.0).item() == 0.0
+    same = torch.zeros(3, 2)
+    assert losses.siamese_margin(same, margin=2.0).item() == pytest.approx(4.0)
+    near = torch.tensor([[0.0, 0.0], [0.5, 0.0]])  # one pair, 0.5 apart: (1 - 0.5)^2
+    assert losses.siamese_margin(near, margin=1.0).item() == pytest.approx(0.25)
+
+
 def test_patch_nce_finds_each_position_of_each_image_and_nothing_else() -> None:
     torch.manual_seed(0)
     k = torch.randn(4, 16, 3, 3)  # 4 images, 9 positions: 36 codes in all

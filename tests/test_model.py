@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from latentbridge import methods, terms
+from latentbridge import losses, methods, terms
 from latentbridge.errors import UserError
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
 from latentbridge.train.objectives import DisObjective, GenObjective
@@ -36,6 +36,38 @@ def test_translate_shapes(method: str, latent: str) -> None:
     assert tuple(z.shape[1:]) == model.gen.latent_shape
     y = model.gen.translate(x, "A", "B")
     assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
+
+
+@pytest.mark.parametrize("method", list(methods.REGISTRY))
+def test_a_narrow_code_is_the_bottleneck_and_every_block_still_learns(method: str) -> None:
+    """``model.latent_channels`` sizes the code, not the networks: z has that many channels, the
+    decoder reads it back to full width, and the generator phase still reaches every parameter."""
+    model, cfg = build(method, model__latent_channels=3, loss__gan_recon=1.0)
+    x = batch(cfg)
+    z = model.gen.encode(x["A"], "A")
+    assert z.shape[1] == 3 and tuple(z.shape[1:]) == model.gen.latent_shape
+    assert model.gen.translate(x["A"], "A", "B").shape == x["A"].shape
+    wide, _ = build(method)
+    assert model.gen.encode(x["A"], "A").shape[2:] == wide.gen.encode(x["A"], "A").shape[2:]
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, _, _ = gen_obj(x, step_pairs(DOMAINS, "all", seed=0, step=0), weights)
+    loss.backward()
+    g = _grads(model.gen)
+    assert all(g.values()), [n for n, ok in g.items() if not ok]
+
+
+def test_narrow_code_settings_are_checked() -> None:
+    for extra in (
+        {"model__latent_channels": -1},
+        {"model__latent_channels": 8, "model__latent": "vector"},
+    ):
+        with pytest.raises(UserError, match="model.latent_channels"):
+            build("bridge", **extra)
+    # the projection is one more encoder block that sharing can count
+    build("cogan", model__latent_channels=3, sharing__enc_blocks=-4)
+    with pytest.raises(UserError, match="sharing.enc_blocks"):
+        build("cogan", model__latent_channels=3, sharing__enc_blocks=-6)
 
 
 @pytest.mark.parametrize("method", ["baseline", "unit", "bridge"])
@@ -346,6 +378,42 @@ def test_coupled_draws_take_a_drawn_style_in_training() -> None:
     _, _, fwd = objective.eval()(x, [("A", "B"), ("B", "A")], weights)
     with torch.no_grad():  # otherwise it is, with s = 0
         assert torch.allclose(fwd.x_prior("A"), model.gen.decode(fwd.z_prior(), "A"), atol=1e-6)
+
+
+def test_travel_trains_the_siamese_network_with_the_generators_and_only_there() -> None:
+    """TraVeLGAN's S is built only with loss.travel, embeds real images and translations, and
+    the generator phase trains it (both its terms) while the discriminator phase never does."""
+    assert build("bridge")[0].gen.siamese is None
+    model, cfg = build("bridge", loss__travel=1.0, loss__travel_dim=5)
+    assert model.gen.siamese is not None
+    x = batch(cfg, n=3)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj(x, pairs, weights)
+    assert fwd.e("A").shape == (3, 5)
+    assert torch.equal(fwd.e_ab("A", "B"), model.gen.siamese(fwd.x_ab("A", "B")))
+    margin = losses.siamese_margin(fwd.e("B"), cfg.loss.travel_margin)
+    assert torch.allclose(named["gen/travel_margin/B"], margin)
+    expected = losses.transformation_vectors(fwd.e("A"), fwd.e_ab("A", "B"))
+    assert torch.allclose(named["gen/travel/A->B"], expected)
+    # the margin alone reaches S and nothing else
+    siamese = {id(p) for p in model.gen.siamese.parameters()}
+    named_terms = terms.travel(fwd, gen_obj.context(pairs, frozen=True))
+    margins = sum(v for k, v in named_terms.items() if "margin" in k)
+    margins.backward(retain_graph=True)  # type: ignore[union-attr]
+    assert all((p.grad is not None) == (id(p) in siamese) for p in model.gen.parameters())
+    model.gen.zero_grad(set_to_none=True)
+    loss.backward(retain_graph=True)
+    assert all(p.grad is not None for p in model.gen.siamese.parameters())
+    model.gen.zero_grad(set_to_none=True)
+    dis_obj = DisObjective(gen_obj, model.dis)
+    d_loss, _ = dis_obj(fwd, pairs, terms.discriminator_weights(cfg.loss, weights))
+    d_loss.backward()
+    assert all(p.grad is None for p in model.gen.siamese.parameters())
+    for bad in ({"loss__travel_margin": 0.0}, {"loss__travel_dim": 0}):
+        with pytest.raises(UserError, match="loss.travel_"):
+            build("bridge", loss__travel=1.0, **bad)
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

@@ -45,6 +45,11 @@ class ModelConfig:
     up: Literal["nearest", "transpose"] = "nearest"  # decoder up-sampling
     latent: Literal["spatial", "vector"] = "spatial"  # a (C, h, w) latent, or a flat vector
     latent_dim: int = 256  # size of the vector latent (latent=vector only)
+    # channels of a spatial code (0 = the encoder's last width, min(width * 2**down, max_width)):
+    # a 1x1 linear projection ends the encoder and a 1x1 block begins the decoder, so the code can
+    # be narrower than the networks, a bottleneck that holds less of the image than its pixels
+    # (the two 1x1 blocks count as blocks for sharing.enc_blocks and sharing.dec_blocks)
+    latent_channels: int = 0
     # a per-image style code s beside the content code z (MUNIT's content / style split; 0 =
     # none): ES_d(x) reads s from an image, DE_d(z, s) draws with it. A translation draws its
     # style from N(0, I) in training and uses s = 0 otherwise; the reconstruction and the cycle's
@@ -144,6 +149,15 @@ class LossConfig:
     # x_ab is no busier than the target domain's real images (mean absolute difference of
     # neighbouring pixels above the real batch's mean is penalised): no speckle in flat domains
     detail: float = 0.0
+    # TraVeLGAN's transformation vectors: a siamese network S (trained with the generators)
+    # embeds images of every domain, and the vector from one image of the batch to another,
+    # S(x_i) - S(x_j), points the same way and is as long after translation as before (cosine +
+    # squared distance); S keeps distinct images of a domain at least travel_margin apart so it
+    # cannot collapse to a constant. What all images of a domain share may change; what tells
+    # one subject from another may not
+    travel: float = 0.0
+    travel_margin: float = 1.0
+    travel_dim: int = 64  # size of S's embedding
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples

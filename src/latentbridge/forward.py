@@ -12,6 +12,9 @@ With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = 
 ``x_ab = DE_b(z[a], r_ab)`` with r_ab drawn from N(0, I) when ``draw_style`` (training), else 0;
 ``s_ab = ES_b(x_ab)``; ``x_aba = DE_a(z_ab, s[a])`` — the way back takes the source's own style.
 
+TraVeLGAN (``loss.travel``): ``e[a] = S(x[a])`` and ``e_ab = S(x_ab)``, the siamese network's
+embeddings of the real batch and of its translation.
+
 CoGAN's coupled generation: ``z_prior`` ~ N(0, I), one draw of a code's shape for the whole step;
 ``x_prior[b] = DE_b(z_prior)`` in every domain from the same draw (with a drawn style, if any);
 ``mu_prior[b] = EN_b(x_prior[b])`` reads a sample back as a fixed image (the encoder inverts the
@@ -119,6 +122,18 @@ class Forward:
     def x_aba(self, a: str, b: str) -> Tensor:
         """The cycle DE_a(z_ab, s[a]): back to a through b."""
         return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a, self.s(a)))
+
+    def e(self, a: str) -> Tensor:
+        """S(x[a]): the siamese embedding of the real batch (TraVeLGAN)."""
+        return self._get(("e", a), lambda: self._siamese(self.x[a]))
+
+    def e_ab(self, a: str, b: str) -> Tensor:
+        """S(x_ab): the siamese embedding of the translation."""
+        return self._get(("e_ab", a, b), lambda: self._siamese(self.x_ab(a, b)))
+
+    def _siamese(self, x: Tensor) -> Tensor:
+        assert self.gen.siamese is not None, "loss.travel builds the siamese network"
+        return self.gen.siamese(x)
 
     def z_prior(self) -> Tensor:
         """One draw from N(0, I) of a code's shape, shared by every domain's decoder."""

@@ -228,6 +228,35 @@ def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
     return F.cross_entropy(logits, torch.arange(len(qn), device=qn.device))
 
 
+def _pair_vectors(e: Tensor) -> Tensor:
+    """e_i - e_j for every pair i < j of a batch of embeddings (B, D): (B (B - 1) / 2, D)."""
+    i, j = torch.triu_indices(len(e), len(e), offset=1, device=e.device)
+    return e[i] - e[j]
+
+
+def transformation_vectors(source: Tensor, translated: Tensor) -> Tensor:
+    """TraVeLGAN's consistency (Amodio and Krishnaswamy 2019) of two batches of embeddings in
+    which image i of one is the translation of image i of the other: every vector between two
+    images, v_ij = e_i - e_j, must be the same after translation — ``1 - cos(v_ij, v'_ij)`` plus
+    ``|v_ij - v'_ij|^2``, averaged over pairs. Moving every image by one vector costs nothing;
+    translating two subjects to one costs their distance."""
+    if len(source) < 2:  # no pair to compare
+        return (source.float() - translated.float()).sum() * 0
+    v, w = _pair_vectors(source.float()), _pair_vectors(translated.float())
+    cos = F.cosine_similarity(v, w, dim=1, eps=1e-6)
+    return (1 - cos).mean() + (v - w).pow(2).sum(dim=1).mean()
+
+
+def siamese_margin(e: Tensor, margin: float) -> Tensor:
+    """TraVeLGAN's contrastive term for the siamese network: distinct images at least ``margin``
+    apart, ``mean relu(margin - |e_i - e_j|)^2`` over pairs (a constant embedding scores
+    ``margin^2``, one that tells every image apart scores 0)."""
+    if len(e) < 2:
+        return e.float().sum() * 0
+    d = _pair_vectors(e.float()).norm(dim=1)
+    return F.relu(margin - d).pow(2).mean()
+
+
 def relational_agreement(z: Tensor, t: Tensor) -> Tensor:
     """Agreement of a code with a teacher's features, free of their dimensions: the mean squared
     difference of the two (B, B) cosine-similarity matrices of the batch (relational distillation,

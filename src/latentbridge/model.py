@@ -16,14 +16,15 @@ from latentbridge import augment
 from latentbridge.config import Config, name_list
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
+    ImageEmbedding,
     LatentDiscriminator,
-    StyleEncoder,
     StylePlanes,
     decoder_blocks,
     discriminator_blocks,
     encoder_blocks,
     latent_shape,
     shared_chains,
+    trunk_width,
 )
 
 # Pixels per pass of a CPU translation: a batch of 64 images at 64 px keeps activations too large
@@ -50,10 +51,19 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"data.size={size} cannot be halved model.down={m.down} times (min side 2)")
     if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
         raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
-    n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector")
+    if m.latent_channels < 0 or (m.latent_channels and m.latent == "vector"):
+        raise UserError(
+            "model.latent_channels must be >= 0 (0 = the encoder's width) and sizes a spatial "
+            f"code only (a vector code has model.latent_dim), got {m.latent_channels}"
+        )
+    # EN ends with a 1x1 projection to the code's channels, and DE begins with a 1x1 block back
+    # to its width unless a style merge does that
+    projected = m.latent_channels > 0
+    widened = projected and m.latent_channels != trunk_width(m) and not m.style_dim
+    n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector") + projected
     if not -n_enc <= cfg.sharing.enc_blocks <= n_enc:
         raise UserError(f"sharing.enc_blocks must be in -{n_enc}..{n_enc} for this model")
-    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector")
+    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector") + widened
     if not -n_dec <= cfg.sharing.dec_blocks <= n_dec:
         raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
     if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
@@ -84,6 +94,11 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(
             "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
             "double backward: leave train.compile off with loss.r1"
+        )
+    if cfg.loss.travel_margin <= 0 or cfg.loss.travel_dim < 1:
+        raise UserError(
+            "loss.travel_margin must be > 0 and loss.travel_dim >= 1, got "
+            f"{cfg.loss.travel_margin} and {cfg.loss.travel_dim}"
         )
     if not 0 <= cfg.train.lr_decay <= 1:
         raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {cfg.train.lr_decay}")
@@ -122,11 +137,16 @@ class Translator(nn.Module):
         self.latent_shape = latent_shape(m, cfg.data.size)
         self.style_dim = m.style_dim
         if m.style_dim:  # ES_d and the planes DE_d reads s from: one per domain, never shared
-            self.style_encoders = nn.ModuleDict({d: StyleEncoder(m) for d in domains})
+            self.style_encoders = nn.ModuleDict(
+                {d: ImageEmbedding(m, m.style_dim) for d in domains}
+            )
             if m.latent == "spatial":  # a vector code takes s as more values instead
                 side = self.latent_shape[-1]
                 planes = {d: StylePlanes(m.style_dim, side) for d in domains}
                 self.style_planes = nn.ModuleDict(planes)
+        # TraVeLGAN's siamese network S, one for every domain, trained by the generator phase
+        # (loss.travel): part of the translator's parameters, unused by a translation
+        self.siamese = ImageEmbedding(m, cfg.loss.travel_dim) if cfg.loss.travel > 0 else None
 
     def index(self, domain: str) -> int:
         if domain not in self.encoders:

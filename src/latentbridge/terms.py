@@ -124,6 +124,15 @@ def nce(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def travel(f: Forward, c: Context) -> dict[str, Tensor]:
+    out = {
+        f"travel/{a}->{b}": losses.transformation_vectors(f.e(a), f.e_ab(a, b)) for a, b in c.pairs
+    }
+    for a in c.domains:  # trains S only: the real images' embeddings do not depend on G
+        out[f"travel_margin/{a}"] = losses.siamese_margin(f.e(a), c.cfg.travel_margin)
+    return out
+
+
 def kl(f: Forward, c: Context) -> dict[str, Tensor]:
     return {f"kl/{a}": losses.kl_unit_gaussian(f.mu(a)) for a in c.domains}
 
@@ -230,6 +239,7 @@ GEN_TERMS: dict[str, Term] = {
     "semantic": semantic,
     "style": style,
     "nce": nce,
+    "travel": travel,
     "kl": kl,
     "teacher": teacher,
     "color": color,

@@ -74,13 +74,24 @@ def latent_shape(cfg: ModelConfig, size: int) -> tuple[int, ...]:
     if cfg.latent == "vector":
         return (cfg.latent_dim,)
     side = size // 2**cfg.down
-    return (_widths(cfg)[-1], side, side)
+    return (code_channels(cfg), side, side)
+
+
+def trunk_width(cfg: ModelConfig) -> int:
+    """Channels at the encoder's last and the decoder's first blocks."""
+    return _widths(cfg)[-1]
+
+
+def code_channels(cfg: ModelConfig) -> int:
+    """Channels of a spatial code: ``latent_channels``, or the encoder's last width."""
+    return cfg.latent_channels or trunk_width(cfg)
 
 
 def encoder_blocks(
     cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
 ) -> BlockFactory:
-    """Factory of EN's blocks: [flag], stem, ``down`` stride-2 convs, ``res_blocks``, [to_vector].
+    """Factory of EN's blocks: [flag], stem, ``down`` stride-2 convs, ``res_blocks``, then
+    [to_vector] or [a 1x1 linear projection to ``latent_channels``].
 
     The domain flag of a fully shared network: ``norm_domains > 0`` makes every normalisation
     per-domain; ``flag_domains > 0`` appends one-hot planes to the input.
@@ -96,6 +107,8 @@ def encoder_blocks(
         blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         if cfg.latent == "vector":
             blocks.append(ToVector(w[-1], size // 2**cfg.down, cfg.latent_dim))
+        elif cfg.latent_channels:
+            blocks.append(ConvBlock(w[-1], cfg.latent_channels, kernel=1, norm="none", act=False))
         return blocks
 
     return make
@@ -105,6 +118,8 @@ def decoder_blocks(
     cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
 ) -> BlockFactory:
     """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], ``res_blocks``, ups, to_image.
+    A code of ``latent_channels`` is widened by the 1x1 merge (a 1x1 block of its own when there
+    is nothing to merge).
 
     With ``cfg.style_dim``, DE's input is z followed by the style: ``style_dim`` planes
     (:class:`StylePlanes`) merged into z's channels by the same 1x1 block as the flag, or, for a
@@ -113,9 +128,12 @@ def decoder_blocks(
     def make() -> list[nn.Module]:
         w, nd, nf, ns = _widths(cfg), norm_domains, flag_domains, cfg.style_dim
         blocks: list[nn.Module] = []
+        c = w[-1]
         if cfg.latent == "vector":
             blocks.append(FromVector(cfg.latent_dim + ns, w[-1], size // 2**cfg.down))
             ns = 0
+        else:
+            c = code_channels(cfg)
         if nf:
             blocks.append(OneHotChannels(nf))
         if nf or ns:
@@ -123,7 +141,9 @@ def decoder_blocks(
             # 1x1 merge would subtract them again: without per-domain norms to carry the
             # domain, the merge adds them as a bias before its ReLU instead
             norm = "none" if nf and not nd else cfg.norm
-            blocks.append(ConvBlock(w[-1] + ns + nf, w[-1], kernel=1, norm=norm, n_domains=nd))
+            blocks.append(ConvBlock(c + ns + nf, w[-1], kernel=1, norm=norm, n_domains=nd))
+        elif c != w[-1]:
+            blocks.append(ConvBlock(c, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
         blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         for i in reversed(range(cfg.down)):
             blocks.append(UpBlock(w[i + 1], w[i], norm=cfg.norm, n_domains=nd, mode=cfg.up))
@@ -169,12 +189,12 @@ def discriminator_blocks(cfg: ModelConfig) -> BlockFactory:
     return make
 
 
-class StyleEncoder(nn.Module):
-    """ES_d: an image's style code (B, style_dim) — strided convolutions, global average pooling
-    and a linear map, no normalisation (MUNIT's style encoder: instance norm would remove the
-    per-image means and contrasts a style is made of)."""
+class ImageEmbedding(nn.Module):
+    """One vector (B, dim) per image — strided convolutions, global average pooling and a linear
+    map, no normalisation. MUNIT's style encoder ES_d (instance norm would remove the per-image
+    means and contrasts a style is made of) and TraVeLGAN's siamese network S."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, dim: int) -> None:
         super().__init__()
         w = _widths(cfg)
         layers: list[nn.Module] = []
@@ -183,7 +203,7 @@ class StyleEncoder(nn.Module):
             layers += [nn.Conv2d(cin, w[i], 4, 2, 1), nn.ReLU(inplace=True)]
             cin = w[i]
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.out = nn.Linear(cin, cfg.style_dim)
+        self.out = nn.Linear(cin, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.body(x))

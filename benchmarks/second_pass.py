@@ -11,14 +11,12 @@ the translations (``losses.detail``, the mean absolute difference of neighbourin
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 from torch import Tensor
 
+from _evaluated import evaluated_run
 from latentbridge import losses
 from latentbridge.eval import metrics as M
-from latentbridge.eval.evaluate import _batched, evaluator
+from latentbridge.eval.evaluate import _batched
 
 
 def _spread(t: Tensor) -> str:
@@ -26,12 +24,7 @@ def _spread(t: Tensor) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--device", default="auto")
-    args = p.parse_args()
-    ev = evaluator(args.run, args.data, device=args.device)
+    ev = evaluated_run(__doc__)
     gen = ev.pipe.gen
     for (a, b), x_ab in ev.x_ab.items():
         if a == b:

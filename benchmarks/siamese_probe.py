@@ -13,28 +13,21 @@ separates.
 
 from __future__ import annotations
 
-import argparse
 from itertools import permutations
-from pathlib import Path
 
 import torch
 
+from _evaluated import evaluated_run
 from latentbridge.eval import metrics as M
-from latentbridge.eval.evaluate import evaluator
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--device", default="auto")
-    args = p.parse_args()
-    ev = evaluator(args.run, args.data, device=args.device)
+    ev = evaluated_run(__doc__)
     siamese = ev.pipe.gen.siamese
     if siamese is None:
-        raise SystemExit(f"{args.run} was not trained with loss.travel: it has no siamese network")
+        raise SystemExit("this run was not trained with loss.travel: it has no siamese network")
     if ev.attrs is None:
-        raise SystemExit(f"{args.data} has no attribute labels to probe")
+        raise SystemExit(f"{ev.data} has no attribute labels to probe")
     with torch.no_grad():
         emb = {d: siamese(s.images.to(ev.pipe.device)).float().cpu() for d, s in ev.test.items()}
     for a, b in permutations(emb, 2):

@@ -153,8 +153,8 @@ class LossConfig:
     # embeds images of every domain, and the vector from one image of the batch to another,
     # S(x_i) - S(x_j), points the same way and is as long after translation as before (cosine +
     # squared distance); S keeps distinct images of a domain at least travel_margin apart so it
-    # cannot collapse to a constant. What all images of a domain share may change; what tells
-    # one subject from another may not
+    # cannot collapse to a constant (its term, travel_margin, is weighted by travel too). What
+    # all images of a domain share may change; what tells one subject from another may not
     travel: float = 0.0
     travel_margin: float = 1.0
     travel_dim: int = 64  # size of S's embedding

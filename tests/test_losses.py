@@ -206,6 +206,7 @@ def test_siamese_margin_is_paid_by_images_closer_than_the_margin_only() -> None:
     assert losses.siamese_margin(same, margin=2.0).item() == pytest.approx(4.0)
     near = torch.tensor([[0.0, 0.0], [0.5, 0.0]])  # one pair, 0.5 apart: (1 - 0.5)^2
     assert losses.siamese_margin(near, margin=1.0).item() == pytest.approx(0.25)
+    assert losses.siamese_margin(same[:1], margin=2.0).item() == 0.0  # one image: no pair
 
 
 def test_patch_nce_finds_each_position_of_each_image_and_nothing_else() -> None:

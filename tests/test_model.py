@@ -64,10 +64,17 @@ def test_narrow_code_settings_are_checked() -> None:
     ):
         with pytest.raises(UserError, match="model.latent_channels"):
             build("bridge", **extra)
-    # the projection is one more encoder block that sharing can count
-    build("cogan", model__latent_channels=3, sharing__enc_blocks=-4)
-    with pytest.raises(UserError, match="sharing.enc_blocks"):
-        build("cogan", model__latent_channels=3, sharing__enc_blocks=-6)
+    # the projection and the widening are one more block each that sharing can count: the tiny
+    # model has 4 encoder and 4 decoder blocks, 5 each with a narrow code, and every count the
+    # check lets through builds (shared_chains itself refuses a count beyond the blocks)
+    for key in ("sharing__enc_blocks", "sharing__dec_blocks"):
+        for k in (5, -5):
+            build("cogan", model__latent_channels=3, **{key: k})
+        for k in (6, -6):
+            with pytest.raises(UserError, match=key.replace("__", ".")):
+                build("cogan", model__latent_channels=3, **{key: k})
+        with pytest.raises(UserError, match=key.replace("__", ".")):
+            build("cogan", **{key: 5})
 
 
 @pytest.mark.parametrize("method", ["baseline", "unit", "bridge"])

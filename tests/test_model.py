@@ -8,6 +8,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge import losses, methods, terms
 from latentbridge.errors import UserError
+from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import step_pairs
@@ -421,6 +422,35 @@ def test_travel_trains_the_siamese_network_with_the_generators_and_only_there() 
     for bad in ({"loss__travel_margin": 0.0}, {"loss__travel_dim": 0}):
         with pytest.raises(UserError, match="loss.travel_"):
             build("bridge", loss__travel=1.0, **bad)
+
+
+def test_identity_asks_the_translator_to_leave_the_target_domain_alone() -> None:
+    """``loss.identity``: for every pair a -> b, x_b read by EN_a and drawn by DE_b is compared
+    with x_b itself; it reaches the encoder and the decoder, starts after the warm-up, and a
+    translator that is the identity on b's images pays nothing."""
+    # separate initialisations, so that EN_A and EN_B (and DE_A, DE_B) differ from the start
+    model, cfg = build("combogan", loss__identity=1.0, sharing__tied_init=False)
+    x = batch(cfg, n=3)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    assert "identity" not in terms.weights(cfg.loss, step=5, warmup=10)
+    weights = {"identity": 1.0}
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj.eval()(x, pairs, weights)
+    assert set(named) >= {"gen/identity/A->B", "gen/identity/B->A"}
+    with torch.no_grad():
+        drawn = model.gen.decode(model.gen.encode(x["B"], "A"), "B")
+        assert torch.allclose(fwd.x_id("A", "B"), drawn, atol=1e-6)
+        assert not torch.allclose(fwd.x_id("A", "B"), fwd.x_aa("B"), atol=1e-3)
+        expected = (drawn - x["B"]).abs().mean()
+        assert torch.allclose(named["gen/identity/A->B"], expected, atol=1e-6)
+        assert float(named["gen/identity/A->B"]) > 0.05  # an untrained translator is no identity
+    loss.backward()
+    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
+    assert {"encoders", "decoders"} <= reached
+    f = Forward(model.gen, {"A": x["A"], "B": x["B"]}, sample=False)
+    f._cache[("x_id", "A", "B")] = x["B"].clone()  # a perfect identity on B's batch
+    context = gen_obj.context(pairs, frozen=True)
+    assert float(terms.identity(f, context)["identity/A->B"]) == 0.0
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

@@ -108,6 +108,10 @@ class LossConfig:
     # ignore pixel grain, so a grainy domain's grain is not drawn into a flat one)
     input_noise: float = 0.0
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
+    # CycleGAN's identity mapping: the a -> b translator leaves an image that is already in b
+    # alone, x_b ~ DE_b(EN_a(x_b)) (Zhu et al. 2017; Taigman et al. 2017): a translation changes
+    # no more than it must, and keeps the colours it needs not change
+    identity: float = 0.0
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0

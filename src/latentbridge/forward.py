@@ -5,8 +5,9 @@ std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` =
 Gaussian noise when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
-``back_translate``); ``x_aba = DE_a(z_ab)``. Terms ask for what they need; nothing is computed
-twice, and nothing a term does not need is computed at all.
+``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
+translator applied to an image already in b (CycleGAN's identity mapping). Terms ask for what
+they need; nothing is computed twice, and nothing a term does not need is computed at all.
 
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
 ``x_ab = DE_b(z[a], r_ab)`` with r_ab drawn from N(0, I) when ``draw_style`` (training), else 0;
@@ -122,6 +123,15 @@ class Forward:
     def x_aba(self, a: str, b: str) -> Tensor:
         """The cycle DE_a(z_ab, s[a]): back to a through b."""
         return self._get(("x_aba", a, b), lambda: self.gen.decode(self.z_ab(a, b), a, self.s(a)))
+
+    def x_id(self, a: str, b: str) -> Tensor:
+        """DE_b(EN_a(x[b]), s[b]): the a -> b translator applied to b's own batch."""
+
+        def compute() -> Tensor:
+            z = self._noisy(self.gen.encode(self._input(self.x[b]), a))
+            return self.gen.decode(z, b, self.s(b))
+
+        return self._get(("x_id", a, b), compute)
 
     def e(self, a: str) -> Tensor:
         """S(x[a]): the siamese embedding of the real batch (TraVeLGAN)."""

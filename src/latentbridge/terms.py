@@ -99,6 +99,13 @@ def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def identity(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"identity/{a}->{b}": losses.reconstruction(f.x_id(a, b), f.x[b], c.cfg.recon_type)
+        for a, b in c.pairs
+    }
+
+
 def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"semantic/{a}->{b}": losses.distance(f.mu_ab(a, b), f.mu(a), c.cfg.semantic_type)
@@ -236,6 +243,7 @@ GEN_TERMS: dict[str, Term] = {
     "latent_adv": latent_adv,
     "moments": moments,
     "cycle": cycle,
+    "identity": identity,
     "semantic": semantic,
     "style": style,
     "nce": nce,

@@ -24,7 +24,7 @@ def _spread(t: Tensor) -> str:
 
 
 def main() -> None:
-    ev = evaluated_run(__doc__)
+    ev, _ = evaluated_run(__doc__)
     gen = ev.pipe.gen
     for (a, b), x_ab in ev.x_ab.items():
         if a == b:

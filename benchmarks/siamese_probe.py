@@ -22,7 +22,7 @@ from latentbridge.eval import metrics as M
 
 
 def main() -> None:
-    ev = evaluated_run(__doc__)
+    ev, _ = evaluated_run(__doc__)
     siamese = ev.pipe.gen.siamese
     if siamese is None:
         raise SystemExit("this run was not trained with loss.travel: it has no siamese network")

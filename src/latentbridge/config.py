@@ -112,6 +112,10 @@ class LossConfig:
     # alone, x_b ~ DE_b(EN_a(x_b)) (Zhu et al. 2017; Taigman et al. 2017): a translation changes
     # no more than it must, and keeps the colours it needs not change
     identity: float = 0.0
+    # the translation of a mirrored image is the mirrored translation: x_ab ~ flip(DE_b(EN_a(
+    # flip(x)))) (GcGAN's geometry consistency, Fu et al. 2019, with a horizontal flip): what
+    # a translation adds that no mirror image would agree on (speckle, hidden codes) costs
+    mirror: float = 0.0
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0

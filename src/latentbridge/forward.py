@@ -6,7 +6,8 @@ Gaussian noise when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = 
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
 ``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
-translator applied to an image already in b (CycleGAN's identity mapping). Terms ask for what
+translator applied to an image already in b (CycleGAN's identity mapping);
+``x_ab_mirror(a, b)``, the translation of x[a]'s mirror image, mirrored back. Terms ask for what
 they need; nothing is computed twice, and nothing a term does not need is computed at all.
 
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
@@ -132,6 +133,16 @@ class Forward:
             return self.gen.decode(z, b, self.s(b))
 
         return self._get(("x_id", a, b), compute)
+
+    def x_ab_mirror(self, a: str, b: str) -> Tensor:
+        """flip(DE_b(EN_a(flip(x[a])), r_ab)): x_ab of the mirror image, mirrored back (with the
+        style x_ab is drawn with)."""
+
+        def compute() -> Tensor:
+            z = self._noisy(self.gen.encode(self._input(self.x[a].flip(-1)), a))
+            return self.gen.decode(z, b, self.s_drawn(a, b)).flip(-1)
+
+        return self._get(("x_ab_mirror", a, b), compute)
 
     def e(self, a: str) -> Tensor:
         """S(x[a]): the siamese embedding of the real batch (TraVeLGAN)."""

@@ -106,6 +106,15 @@ def identity(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def mirror(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"mirror/{a}->{b}": losses.reconstruction(
+            f.x_ab_mirror(a, b), f.x_ab(a, b), c.cfg.recon_type
+        )
+        for a, b in c.pairs
+    }
+
+
 def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"semantic/{a}->{b}": losses.distance(f.mu_ab(a, b), f.mu(a), c.cfg.semantic_type)
@@ -244,6 +253,7 @@ GEN_TERMS: dict[str, Term] = {
     "moments": moments,
     "cycle": cycle,
     "identity": identity,
+    "mirror": mirror,
     "semantic": semantic,
     "style": style,
     "nce": nce,

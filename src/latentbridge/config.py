@@ -110,7 +110,7 @@ class LossConfig:
     cycle: float = 0.0  # x ~ x_aba (ComboGAN / CycleGAN)
     # CycleGAN's identity mapping: the a -> b translator leaves an image that is already in b
     # alone, x_b ~ DE_b(EN_a(x_b)) (Zhu et al. 2017; Taigman et al. 2017): a translation changes
-    # no more than it must, and keeps the colours it needs not change
+    # no more than it must, and keeps the colours it has no need to change
     identity: float = 0.0
     # the translation of a mirrored image is the mirrored translation: x_ab ~ flip(DE_b(EN_a(
     # flip(x)))) (GcGAN's geometry consistency, Fu et al. 2019, with a horizontal flip): what

@@ -474,6 +474,14 @@ def test_mirror_compares_the_mirrored_translation_of_the_mirror_image() -> None:
     f = Forward(model.gen, x, sample=False)
     f._cache[("x_ab", "A", "B")] = f._cache[("x_ab_mirror", "A", "B")] = x["B"].clone()
     assert float(terms.mirror(f, gen_obj.context(pairs, frozen=True))["mirror/A->B"]) == 0.0
+    # with the VAE prior the mirror image's code takes x's own noise, mirrored
+    noisy = Forward(model.gen, x, sample=True)
+    with torch.no_grad():
+        noise = noisy.z("A") - noisy.mu("A")
+        assert noise.abs().mean() > 0.1
+        code = model.gen.encode(x["A"].flip(-1), "A") + noise.flip(-1)
+        expected = model.gen.decode(code, "B").flip(-1)
+        assert torch.allclose(noisy.x_ab_mirror("A", "B"), expected, atol=1e-5)
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

@@ -136,11 +136,16 @@ class Forward:
 
     def x_ab_mirror(self, a: str, b: str) -> Tensor:
         """flip(DE_b(EN_a(flip(x[a])), r_ab)): x_ab of the mirror image, mirrored back (with the
-        style x_ab is drawn with)."""
+        style x_ab is drawn with). With the VAE prior the mirror image's code takes z[a]'s own
+        noise, mirrored where the code is spatial, so the two translations differ only by what
+        the translator does with a mirror image."""
 
         def compute() -> Tensor:
-            z = self._noisy(self.gen.encode(self._input(self.x[a].flip(-1)), a))
-            return self.gen.decode(z, b, self.s_drawn(a, b)).flip(-1)
+            mu = self.gen.encode(self._input(self.x[a].flip(-1)), a)
+            if self.sample:
+                noise = self.z(a) - self.mu(a)
+                mu = mu + (noise.flip(-1) if noise.dim() == 4 else noise)
+            return self.gen.decode(mu, b, self.s_drawn(a, b)).flip(-1)
 
         return self._get(("x_ab_mirror", a, b), compute)
 

@@ -53,6 +53,8 @@ def main() -> None:
     src, dst = ev.test[args.source], ev.test[args.target]
     assert src.labels is not None
     chosen = torch.nonzero(src.labels[:, k] == value).flatten()
+    if not len(chosen):
+        raise SystemExit(f"no {args.source} test image has {args.attribute}={classes[value]}")
     with torch.no_grad():
         x = src.images[chosen]
         y = ev.pipe.translate(x, args.source, args.target)
@@ -64,9 +66,9 @@ def main() -> None:
     true = None
     if len(ia) and attrs.paired_test:  # paired: the same subjects drawn in the target domain
         where = {int(i): int(j) for i, j in zip(ia, ib, strict=True)}
-        rows = [where.get(int(i), -1) for i in chosen]
-        if all(r >= 0 for r in rows):
-            true = dst.images[rows]
+        counterparts = [where.get(int(i), -1) for i in chosen]
+        if all(j >= 0 for j in counterparts):
+            true = dst.images[counterparts]
             read_true = ev.clf[args.target].predict(true)[:, k].cpu()
             counts_true = {c: int((read_true == i).sum()) for i, c in enumerate(classes)}
             print(f"  their true counterparts in {args.target} are read as {counts_true}")

@@ -57,7 +57,7 @@ def main() -> None:
         raise SystemExit(f"no {args.source} test image has {args.attribute}={classes[value]}")
     with torch.no_grad():
         x = src.images[chosen]
-        y = ev.pipe.translate(x, args.source, args.target)
+        y = ev.x_ab[(args.source, args.target)][chosen]  # the translations eval reads
         read = ev.clf[args.target].predict(y)[:, k].cpu()
     counts = {c: int((read == i).sum()) for i, c in enumerate(classes)}
     print(f"{len(chosen)} {args.source} test images with {args.attribute}={classes[value]}:")

@@ -419,3 +419,95 @@ def test_eval_reconstructs_and_cycles_with_the_source_style(
     assert m["directions"]["photo->cartoon"]["cycle_l1"] == pytest.approx(back, abs=1e-7)
     assert (out / "ev" / "report.html").is_file()
     capsys.readouterr()
+
+
+def _diagnostic(name: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """A run diagnostic of benchmarks/, its evaluator's classifiers kept tiny."""
+    import functools
+    import importlib
+
+    from latentbridge.eval.evaluate import evaluator
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    shared = importlib.import_module("_evaluated")
+    tiny_fit = functools.partial(evaluator, classifier_steps=30, classifier_rounds=1)
+    monkeypatch.setattr(shared, "evaluator", tiny_fit)
+    return importlib.import_module(name)
+
+
+def test_attribute_grid_counts_what_eval_reads(
+    run: Path,
+    faces: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``benchmarks/attribute_grid.py`` reads the translations of one attribute value with eval's
+    classifier: its counts are that row of eval's confusion table, its grid has a row of sources,
+    of translations and of true counterparts, and bad choices name the valid ones."""
+    from latentbridge.eval.evaluate import evaluator
+
+    grid_script = _diagnostic("attribute_grid", monkeypatch)
+    ev = evaluator(run, faces, device="cpu", classifier_steps=30, classifier_rounds=1)
+    confusion = ev.direction("cartoon", "photo")["attributes"]["confusion"]["skin_tone"]
+    out = tmp_path / "grid.png"
+    argv = [
+        "x",
+        "--run",
+        str(run),
+        "--data",
+        str(faces),
+        "--device",
+        "cpu",
+        "--source",
+        "cartoon",
+        "--target",
+        "photo",
+        "--attribute",
+        "skin_tone",
+        "-n",
+        "4",
+        "--out",
+        str(out),
+    ]
+    monkeypatch.setattr("sys.argv", [*argv, "--value", "beige"])
+    grid_script.main()  # type: ignore[attr-defined]
+    printed = capsys.readouterr().out
+    names = ("pale", "beige", "brown", "dark")  # the faces data's skin tones
+    expected = {n: confusion[1][i] for i, n in enumerate(names)}  # the row of beige sources
+    assert f"their translations into photo are read as {expected}" in printed
+    assert "their true counterparts in photo are read as" in printed
+    from PIL import Image
+
+    assert Image.open(out).size == (96 * 16, 3 * (96 + 14))
+    for bad, message in (
+        ("--value", "--value must be one of"),
+        ("--attribute", "--attribute must"),
+    ):
+        wrong = [*argv, "--value", "beige"]
+        wrong[wrong.index(bad) + 1] = "spectacles"
+        monkeypatch.setattr("sys.argv", wrong)
+        with pytest.raises(SystemExit, match=message):
+            grid_script.main()  # type: ignore[attr-defined]
+
+
+def test_mirror_average_reads_eval_s_translations_and_their_mirror(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/mirror_average.py``: the plain translations score what eval scores, and an
+    untrained translator is not mirror-symmetric."""
+    from latentbridge.eval.evaluate import evaluator
+
+    script = _diagnostic("mirror_average", monkeypatch)
+    ev = evaluator(run, faces, device="cpu", classifier_steps=30, classifier_rounds=1)
+    mean = ev.direction("photo", "cartoon")["attributes"]["accuracy"]["mean"]
+    monkeypatch.setattr(
+        "sys.argv", ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
+    )
+    script.main()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
+    plain = next(x for x in lines if x.startswith("photo->cartoon: preservation of x_ab "))
+    assert plain.endswith(f"mean {mean:.3f}")
+    gap = next(x for x in lines if x.startswith("photo->cartoon: mean |x_ab - x_ab_mirror|"))
+    assert float(gap.split("|")[2].split()[0]) > 1e-3
+    assert any(x.startswith("cartoon->photo: preservation of average") for x in lines)

@@ -108,8 +108,16 @@ def test_eval_writes_metrics_and_self_contained_report(
     glasses = d["attributes"]["confusion"]["glasses"]  # 2 x 2 counts over the 40 test photos
     assert len(glasses) == 2 and sum(map(sum, glasses)) == 40
     assert "how each attribute was read" in html and "<th>source \\ read as</th><th>no</th>" in html
+    assert "<th>untranslated source</th>" in html and "untranslated mean" in html
+    assert set(d["attributes"]["untranslated"]) == set(d["attributes"]["accuracy"])
+    assert m["summary"]["untranslated_mean"] == pytest.approx(
+        sum(v["attributes"]["untranslated"]["mean"] for v in m["directions"].values()) / 2
+    )
     text = capsys.readouterr().out
     assert "attribute preservation" in text and "kept by the reconstruction photo->photo" in text
+    copy = d["attributes"]["untranslated"]["mean"]
+    assert "attribute preservation photo->cartoon: " in text
+    assert f"(the source untranslated: {copy:.3f})" in text
 
 
 def test_classifier_options_reach_every_classifier(
@@ -161,6 +169,11 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     ]
     shuffled = ev.direction(a, b)["attributes"]["accuracy"]["mean"]
     assert shuffled < acc["mean"] - 0.1
+    # a translator that copies its input scores what the source images themselves read as
+    ev.x_ab[(a, b)] = ev.test[a].images
+    copy = ev.direction(a, b)["attributes"]
+    assert copy["accuracy"] == pytest.approx(copy["untranslated"])
+    assert copy["untranslated"] != pytest.approx(ceiling)  # a photo is no cartoon to b's reader
     # reconstructions: the real images themselves score the ceiling, other subjects' less
     ev.x_ab[(b, b)] = ev.test[b].images
     assert ev.reconstruction_attributes(b) == pytest.approx(ceiling)
@@ -227,6 +240,9 @@ def test_compare_tabulates_methods(
     assert "reusing" not in capsys.readouterr().err
     md = (out / "comparison.md").read_text()
     assert "| baseline | 2 |" in md and "| unit | 2 |" in md and "±" in md
+    first = json.loads((out / "runs" / "baseline-s0" / "eval" / "metrics.json").read_text())
+    copy = first["summary"]["untranslated_mean"]
+    assert f"the source images untranslated {copy:.3f}" in md
     assert (out / "comparison.html").is_file() and len(
         json.loads((out / "comparison.json").read_text())["unit"]
     ) == 2

@@ -63,7 +63,9 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     s = m["summary"]
     print(f"{m['method']} at step {m['step']}:")
     for k, v in (s["attribute_preservation"] or {}).items():
-        print(f"  attribute preservation {k}: {v:.3f}")
+        copy = (m["directions"][k]["attributes"].get("untranslated") or {}).get("mean")
+        beside = f" (the source untranslated: {copy:.3f})" if copy is not None else ""
+        print(f"  attribute preservation {k}: {v:.3f}{beside}")
     warned: set[str] = set()
     for k, d in m["directions"].items():
         at, b = d["attributes"] or {}, k.split("->")[1]
@@ -181,7 +183,28 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
     md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return md, f"<table><tr>{th}</tr>{body}</table>"
+    table = f"<table><tr>{th}</tr>{body}</table>"
+    refs = preservation_references(results)
+    if refs:
+        line = "Attribute preservation for reference: " + "; ".join(
+            f"{name} {value:.3f}" for name, value in refs.items()
+        )
+        md += f"\n{line}.\n"
+        table += f"<p>{line}.</p>"
+    return md, table
+
+
+def preservation_references(results: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """What attribute preservation a constant guess (chance) and the untranslated source images
+    score, mean over directions: the same in every run on one dataset, so taken from the first
+    run that has them."""
+    names = {"chance_mean": "chance", "untranslated_mean": "the source images untranslated"}
+    for ms in results.values():
+        for m in ms:
+            refs = {names[k]: m["summary"][k] for k in names if m["summary"].get(k) is not None}
+            if refs:
+                return refs
+    return {}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

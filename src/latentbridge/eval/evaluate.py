@@ -2,7 +2,8 @@
 
 - semantic preservation: the target domain's attribute classifier (trained on that domain's
   labelled training images, cached) applied to translations, scored against the *source* labels;
-  beside it the same classifier on real test images of the target (ceiling) and chance;
+  beside it the same classifier on real test images of the target (ceiling), on the source
+  images themselves, untranslated (what copying the input scores), and chance;
 - realism: KID and FID in the target classifier's penultimate features (or a user's TorchScript
   network), and a classifier two-sample test (0.5 = indistinguishable);
 - paired ground truth (paired test splits): L1 and SSIM against the true counterpart;
@@ -229,6 +230,8 @@ class Evaluator:
                 if sb.labels is not None
                 else None,
                 "chance": M.chance_level(sa.labels, self.attrs.num_classes, names),
+                # the source images themselves, not translated: what copying the input scores
+                "untranslated": M.attribute_accuracy(clf.predict(sa.images), sa.labels, names),
                 "confusion": M.attribute_confusion(read, sa.labels, self.attrs.num_classes, names),
             }
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
@@ -359,6 +362,9 @@ def summarize(m: dict[str, Any]) -> dict[str, Any]:
         "attribute_preservation_mean": _mean(list(attr.values())),
         "chance_mean": _mean(
             [v["attributes"]["chance"]["mean"] for v in dirs.values() if v["attributes"]]
+        ),
+        "untranslated_mean": _mean(
+            [v["attributes"]["untranslated"]["mean"] for v in dirs.values() if v["attributes"]]
         ),
         "kid_mean": _mean([v["kid"]["mean"] for v in dirs.values()]),
         "two_sample_accuracy_mean": _mean([v["two_sample_accuracy"] for v in dirs.values()]),

@@ -106,7 +106,8 @@ def _fig_png(fig: Any) -> str:
 
 
 def preservation_plot(m: dict[str, Any]) -> str | None:
-    """Attribute preservation per direction, against the ceiling and chance."""
+    """Attribute preservation per direction, against chance, the untranslated source images
+    (what copying the input scores) and the ceiling."""
     dirs = {k: v["attributes"] for k, v in m["directions"].items() if v["attributes"]}
     if not dirs:
         return None
@@ -115,15 +116,16 @@ def preservation_plot(m: dict[str, Any]) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(max(4, 1.8 * len(dirs)), 3.2))
+    fig, ax = plt.subplots(figsize=(max(4, 2.2 * len(dirs)), 3.2))
     xs = np.arange(len(dirs))
-    for off, key, colour in (
-        (-0.25, "chance", "#bbb"),
-        (0, "accuracy", "#1a73e8"),
-        (0.25, "ceiling", "#34a853"),
+    for off, key, label, colour in (
+        (-0.3, "chance", "chance", "#bbb"),
+        (-0.1, "untranslated", "untranslated", "#f9ab00"),
+        (0.1, "accuracy", "translated", "#1a73e8"),
+        (0.3, "ceiling", "ceiling", "#34a853"),
     ):
-        vals = [(d[key] or {}).get("mean", 0) for d in dirs.values()]
-        ax.bar(xs + off, vals, 0.25, label=key, color=colour)
+        vals = [(d.get(key) or {}).get("mean", 0) for d in dirs.values()]
+        ax.bar(xs + off, vals, 0.2, label=label, color=colour)
     ax.set_xticks(xs, list(dirs)), ax.set_ylim(0, 1), ax.set_ylabel("mean attribute accuracy")
     ax.legend(fontsize=8)
     return _fig_png(fig)
@@ -140,11 +142,26 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         at = d["attributes"]
         names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
         soft = at.get("ceiling_blurred") or {}
+        copy = at.get("untranslated") or {}
         rows_ = [
-            [n, at["accuracy"][n], (at["ceiling"] or {}).get(n), soft.get(n), at["chance"].get(n)]
+            [
+                n,
+                at["accuracy"][n],
+                (at["ceiling"] or {}).get(n),
+                soft.get(n),
+                copy.get(n),
+                at["chance"].get(n),
+            ]
             for n in names
         ]
-        head = ["attribute", "preserved", "ceiling (real)", "ceiling (real, blurred)", "chance"]
+        head = [
+            "attribute",
+            "preserved",
+            "ceiling (real)",
+            "ceiling (real, blurred)",
+            "untranslated source",
+            "chance",
+        ]
         parts.append(_table(head, rows_))
         if at.get("confusion"):
             parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
@@ -277,5 +294,9 @@ def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
             yerr=[np.std(v) for v in vals],
             label=key.replace("_mean", "").replace("_", " "),
         )
+    from latentbridge.eval.commands import preservation_references
+
+    for (name, value), style in zip(preservation_references(results).items(), (":", "--")):
+        ax.axhline(value, color="#555", linestyle=style, linewidth=1, label=f"preservation: {name}")
     ax.set_xticks(xs, list(results), rotation=20), ax.set_ylim(0, 1), ax.legend(fontsize=8)
     return _fig_png(fig)

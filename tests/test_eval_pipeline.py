@@ -284,6 +284,24 @@ def test_compare_tabulates_methods(
     assert "reusing" not in capsys.readouterr().err
 
 
+def test_comparison_table_shows_the_spread_over_seeds_and_the_references() -> None:
+    from latentbridge.eval.commands import COLUMNS, comparison_table
+
+    def run(value: float, **refs: float) -> dict[str, object]:
+        return {"step": 10, "summary": {**dict.fromkeys(COLUMNS, value), **refs}}
+
+    refs = {"chance_mean": 0.385, "untranslated_mean": 0.597}
+    md, html = comparison_table({"one": [run(0.5, **refs)], "two": [run(0.5), run(0.6)]})
+    one, two = md.splitlines()[2:4]
+    assert one.startswith("| one | 1 | 10 | 0.500 | 0.500 |") and "±" not in one  # no spread
+    assert two.startswith("| two | 2 | 10 | 0.550 ± 0.071 |")
+    line = "chance 0.385; the source images untranslated 0.597"
+    assert line in md and line in html
+    # metrics written before the untranslated reference existed: chance alone
+    md, _ = comparison_table({"old": [run(0.5, chance_mean=0.385)]})
+    assert "for reference: chance 0.385." in md and "untranslated" not in md
+
+
 def test_compare_unknown_method(
     faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

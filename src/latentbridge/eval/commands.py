@@ -166,8 +166,9 @@ def _cell(values: list[float | None]) -> str:
     vals = [v for v in values if v is not None]
     if not vals:
         return "—"
-    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return f"{statistics.mean(vals):.3f} ± {sd:.3f}"
+    if len(vals) == 1:  # one run has no spread to show
+        return f"{vals[0]:.3f}"
+    return f"{statistics.mean(vals):.3f} ± {statistics.stdev(vals):.3f}"
 
 
 def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:

@@ -682,3 +682,38 @@ def test_back_translation_reads_the_translation_as_a_fixed_image(method: str) ->
         assert reached  # the way back still trains
         values[detached] = float(loss.detach())
     assert values[True] == pytest.approx(values[False])
+
+
+def test_multi_scale_discriminators_judge_pooled_images_and_weigh_each_scale_alike() -> None:
+    """``model.disc_scales=2``: D_d is two PatchGANs, the second judging the image pooled by 2;
+    the coarse logits fill the fine grid, so a GAN loss's mean weighs both scales alike, and
+    the discriminator phase trains both. One scale is the plain chain, as before."""
+    from torch.nn import functional as F
+
+    model, cfg = build("bridge", model__disc_scales=2)  # tiny: 16 px, two stride-2 layers
+    d = model.dis.image["A"]
+    fine, coarse = d.scales
+    x = torch.randn(3, 3, 16, 16)
+    out, c = d(x), coarse(F.avg_pool2d(x, 2))
+    assert out.shape == (3, 2, 4, 4) and c.shape == (3, 1, 2, 2)
+    torch.testing.assert_close(out[:, :1], fine(x))
+    torch.testing.assert_close(out[:, 1:], c.repeat_interleave(2, -2).repeat_interleave(2, -1))
+    both = losses.gan_generator(out, "lsgan")
+    each = (losses.gan_generator(fine(x), "lsgan") + losses.gan_generator(c, "lsgan")) / 2
+    torch.testing.assert_close(both, each)
+    weights = terms.weights(cfg.loss, step=10**6, warmup=0)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    _, _, fwd = gen_obj(batch(cfg), pairs, weights)
+    loss, _ = DisObjective(gen_obj, model.dis)(
+        fwd, pairs, terms.discriminator_weights(cfg.loss, weights)
+    )
+    loss.backward()
+    g = _grads(model.dis)
+    assert any(".scales.1." in n for n in g) and all(g.values()), g
+    one, _ = build("bridge")
+    assert not any("scales" in k for k in one.dis.state_dict())  # old checkpoints still load
+    for bad in (0, 4):  # 16 px pooled 3 times is 2 px, too small for two stride-2 layers
+        with pytest.raises(UserError, match="model.disc_scales"):
+            build("bridge", model__disc_scales=bad)
+    build("bridge", model__disc_scales=3)  # 4 px at the coarsest: one logit

@@ -59,6 +59,10 @@ class ModelConfig:
     disc_width: int = 32  # image discriminator channels after its first layer
     disc_layers: int = 3  # stride-2 layers of the PatchGAN image discriminator
     disc_spectral: bool = False  # spectral normalisation in the image discriminators
+    # each image discriminator is this many PatchGANs, the s-th judging the image average-pooled
+    # by 2**s (pix2pixHD, UNIT, MUNIT): the coarse ones see a whole face's layout at once, the
+    # fine one its strokes; every scale weighs the same in the GAN losses. 1 = one PatchGAN
+    disc_scales: int = 1
     latent_disc_width: int = 128  # hidden width of the latent domain discriminator
 
 

@@ -18,6 +18,7 @@ from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
     ImageEmbedding,
     LatentDiscriminator,
+    MultiScale,
     StylePlanes,
     decoder_blocks,
     discriminator_blocks,
@@ -51,6 +52,12 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"data.size={size} cannot be halved model.down={m.down} times (min side 2)")
     if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
         raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
+    coarsest = size // 2 ** (m.disc_scales - 1) if m.disc_scales >= 1 else 0
+    if m.disc_scales < 1 or coarsest % 2**m.disc_layers or coarsest // 2**m.disc_layers < 1:
+        raise UserError(
+            f"model.disc_scales must be >= 1 and leave the coarsest scale ({size} px halved "
+            f"disc_scales - 1 times) divisible by 2**model.disc_layers, got {m.disc_scales}"
+        )
     if m.latent_channels < 0 or (m.latent_channels and m.latent == "vector"):
         raise UserError(
             "model.latent_channels must be >= 0 (0 = the encoder's width) and sizes a spatial "
@@ -228,12 +235,20 @@ class Critics(nn.Module):
     def __init__(self, cfg: Config, domains: Sequence[str], *, latent: bool) -> None:
         super().__init__()
         n = len(domains)
-        chains = shared_chains(
-            discriminator_blocks(cfg.model),
-            n,
-            k=cfg.sharing.disc_layers,
-            where="last",
-            full=False,
+        scales = [
+            shared_chains(
+                discriminator_blocks(cfg.model),
+                n,
+                k=cfg.sharing.disc_layers,
+                where="last",
+                full=False,
+            )
+            for _ in range(cfg.model.disc_scales)
+        ]
+        chains: list[nn.Module] = (
+            list(scales[0])
+            if len(scales) == 1
+            else [MultiScale([s[d] for s in scales]) for d in range(n)]
         )
         self.image = nn.ModuleDict(zip(domains, chains))
         shape = latent_shape(cfg.model, cfg.data.size)

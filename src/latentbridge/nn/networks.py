@@ -189,6 +189,22 @@ def discriminator_blocks(cfg: ModelConfig) -> BlockFactory:
     return make
 
 
+class MultiScale(nn.Module):
+    """One image discriminator made of PatchGAN chains at several scales (pix2pixHD, UNIT,
+    MUNIT): ``scales[s]`` judges the image average-pooled by 2**s. Each scale's patch logits are
+    repeated (nearest) onto the finest scale's grid and stacked as channels, (B, S, h, w), so
+    the mean that every GAN loss takes over the logits weighs each scale the same."""
+
+    def __init__(self, scales: list[nn.Module]) -> None:
+        super().__init__()
+        self.scales = nn.ModuleList(scales)
+
+    def forward(self, x: Tensor) -> Tensor:
+        logits = [d(F.avg_pool2d(x, 2**s) if s else x) for s, d in enumerate(self.scales)]
+        grid = logits[0].shape[-2:]
+        return torch.cat([F.interpolate(y, size=grid, mode="nearest") for y in logits], dim=1)
+
+
 class ImageEmbedding(nn.Module):
     """One vector (B, dim) per image — strided convolutions, global average pooling and a linear
     map, no normalisation. MUNIT's style encoder ES_d (instance norm would remove the per-image

@@ -230,7 +230,8 @@ class Translator(nn.Module):
 
 
 class Critics(nn.Module):
-    """D_d (PatchGAN) for every domain, and D_z (the latent domain discriminator) if used."""
+    """D_d (PatchGAN; PatchGANs at ``model.disc_scales`` scales, :class:`MultiScale`) for every
+    domain, and D_z (the latent domain discriminator) if used."""
 
     def __init__(self, cfg: Config, domains: Sequence[str], *, latent: bool) -> None:
         super().__init__()

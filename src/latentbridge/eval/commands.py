@@ -185,6 +185,8 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     table = f"<table><tr>{th}</tr>{body}</table>"
+    from latentbridge.eval.report import preservation_references
+
     refs = preservation_references(results)
     if refs:
         line = "Attribute preservation for reference: " + "; ".join(
@@ -193,19 +195,6 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
         md += f"\n{line}.\n"
         table += f"<p>{line}.</p>"
     return md, table
-
-
-def preservation_references(results: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
-    """What attribute preservation a constant guess (chance) and the untranslated source images
-    score, mean over directions: the same in every run on one dataset, so taken from the first
-    run that has them."""
-    names = {"chance_mean": "chance", "untranslated_mean": "the source images untranslated"}
-    for ms in results.values():
-        for m in ms:
-            refs = {names[k]: m["summary"][k] for k in names if m["summary"].get(k) is not None}
-            if refs:
-                return refs
-    return {}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -273,6 +273,19 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
     path.write_text("\n".join(parts))
 
 
+def preservation_references(results: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """What attribute preservation a constant guess (chance) and the untranslated source images
+    score, mean over directions: the same in every run on one dataset, so taken from the first
+    run that has them."""
+    names = {"chance_mean": "chance", "untranslated_mean": "the source images untranslated"}
+    for ms in results.values():
+        for m in ms:
+            refs = {names[k]: m["summary"][k] for k in names if m["summary"].get(k) is not None}
+            if refs:
+                return refs
+    return {}
+
+
 def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
     """Attribute preservation and probe transfer per method (mean, with the spread over seeds)."""
     keys = ("attribute_preservation_mean", "attribute_probe_transfer_mean")
@@ -294,8 +307,6 @@ def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
             yerr=[np.std(v) for v in vals],
             label=key.replace("_mean", "").replace("_", " "),
         )
-    from latentbridge.eval.commands import preservation_references
-
     for (name, value), style in zip(preservation_references(results).items(), (":", "--")):
         ax.axhline(value, color="#555", linestyle=style, linewidth=1, label=f"preservation: {name}")
     ax.set_xticks(xs, list(results), rotation=20), ax.set_ylim(0, 1), ax.legend(fontsize=8)

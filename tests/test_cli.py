@@ -207,6 +207,48 @@ def test_methods_lists_every_preset(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
+@pytest.mark.parametrize("full", [False, True])
+def test_methods_prints_a_preset_as_a_config_that_trains_the_same(
+    full: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    from latentbridge import config as C
+    from latentbridge import methods
+
+    sets = ["--set", "loss.cycle=7", "--set", "train.lr=0.0005"]
+    assert main(["methods", "bridge", *sets] + (["--full"] if full else [])) == 0
+    text = capsys.readouterr().out
+    printed = yaml.safe_load(text)
+    want = methods.resolve("bridge", overrides={"loss.cycle": 7.0, "train.lr": 5e-4})
+    # read back as --config reads a file, it resolves to the very config --method and --set give
+    (tmp_path / "mine.yaml").write_text(text)
+    assert methods.resolve(file=C.load_yaml(tmp_path / "mine.yaml")) == want
+    keys = set(C.flatten(printed))
+    if full:
+        assert keys == set(C.valid_keys())
+    else:  # only what differs from the defaults: the preset's own keys and the two --set
+        assert printed["loss"]["cycle"] == 7.0 and printed["train"]["lr"] == 5e-4
+        assert printed["model"]["disc_scales"] == 3 and printed["sharing"]["full"] is True
+        assert "data" not in printed and "recon_type" not in printed["loss"]
+        assert keys == {"method"} | {
+            k
+            for k, v in C.flatten(C.to_dict(want)).items()
+            if v != C.flatten(C.to_dict(C.Config()))[k]
+        }
+    assert main(["methods", "baseline"]) == 0  # the defaults themselves: nothing but the name
+    assert yaml.safe_load(capsys.readouterr().out) == {"method": "baseline"}
+
+
+def test_methods_refuses_an_unknown_preset_or_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["methods", "brige"]) == 2
+    assert "did you mean 'bridge'" in capsys.readouterr().err
+    assert main(["methods", "unit", "--set", "loss.cycl=3"]) == 2
+    assert "did you mean 'loss.cycle'" in capsys.readouterr().err
+    assert main(["methods", "--full"]) == 2
+    assert "need a preset's name" in capsys.readouterr().err
+
+
 def test_python_api_two_lines(two_domains: Path, tmp_path: Path) -> None:
     import torch
 

@@ -262,16 +262,43 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def add_methods(sub: argparse._SubParsersAction) -> None:
-    p = _parser_with_example(sub, "methods", "list the method presets", "latentbridge methods")
+    p = _parser_with_example(
+        sub,
+        "methods",
+        "list the method presets, or show the config keys one of them sets",
+        """
+        latentbridge methods
+        latentbridge methods bridge                      # the keys bridge sets beyond the defaults
+        latentbridge methods bridge --set loss.cycle=10 > mine.yaml
+        latentbridge train --data DIR --config mine.yaml --out runs/mine
+        latentbridge methods unit --full                 # every key, resolved
+        """,
+    )
+    p.add_argument("name", nargs="?", help="a preset: print its config as YAML (for --config)")
+    add_set_argument(p, "change a key of the printed config, as train's --set does (repeatable)")
+    p.add_argument("--full", action="store_true", help="print every key, not only those changed")
     p.set_defaults(func=cmd_methods)
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from latentbridge.methods import REGISTRY
+    from latentbridge import config as C
+    from latentbridge import methods
 
-    width = max(len(n) for n in REGISTRY)
-    for name, m in REGISTRY.items():
-        print(f"{name:<{width}}  {m.summary}")
+    if args.name is None:
+        if args.set or args.full:
+            raise UserError("--set and --full need a preset's name: latentbridge methods NAME")
+        width = max(len(n) for n in methods.REGISTRY)
+        for name, m in methods.REGISTRY.items():
+            print(f"{name:<{width}}  {m.summary}")
+        return 0
+    cfg = methods.resolve(args.name, overrides=C.parse_set(args.set))
+    print(f"# {args.name}: {methods.get(args.name).summary}")
+    if args.full:
+        print("# every key, resolved; train from it with --config FILE")
+        print(C.to_yaml(C.to_dict(cfg)), end="")
+    else:
+        print("# the keys it sets beyond the defaults; train from it with --config FILE")
+        print(C.to_yaml(C.changed(cfg, C.Config())), end="")
     return 0
 
 

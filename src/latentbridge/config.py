@@ -355,6 +355,26 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def changed(cfg: Config, base: Config) -> dict[str, Any]:
+    """The keys of ``cfg`` whose value differs from ``base``'s, nested as in ``config.yaml``;
+    ``method`` always (it names the preset the others are applied to)."""
+    flat, ref = flatten(to_dict(cfg)), flatten(to_dict(base))
+    out: dict[str, Any] = {"method": cfg.method}
+    for key, value in flat.items():
+        if key != "method" and value != ref[key]:
+            *parents, leaf = key.split(".")
+            node = out
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+    return out
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """Nested config keys as YAML, in the config's own order (what :func:`load_yaml` reads)."""
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 def dump_yaml(cfg: Config, path: Path) -> None:
     """Write the resolved config (every key, with its value) to ``path``."""
-    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    path.write_text(to_yaml(to_dict(cfg)))

@@ -302,6 +302,34 @@ def test_comparison_table_shows_the_spread_over_seeds_and_the_references() -> No
     assert "for reference: chance 0.385." in md and "untranslated" not in md
 
 
+def test_comparison_plot_draws_the_references_as_lines() -> None:
+    import matplotlib.pyplot as plt
+
+    from latentbridge.eval.commands import COLUMNS
+    from latentbridge.eval.report import comparison_figure, comparison_plot
+
+    def run(value: float, **refs: float) -> dict[str, object]:
+        return {"step": 10, "summary": {**dict.fromkeys(COLUMNS, value), **refs}}
+
+    refs = {"chance_mean": 0.385, "untranslated_mean": 0.597}
+    fig = comparison_figure({"one": [run(0.5)], "two": [run(0.6, **refs), run(0.7, **refs)]})
+    ax = fig.axes[0]
+    lines = {ln.get_label(): set(ln.get_ydata()) for ln in ax.get_lines()}
+    assert lines == {
+        "preservation: chance": {0.385},
+        "preservation: the source images untranslated": {0.597},
+    }
+    bars = [p.get_height() for p in ax.patches]  # preservation per method, then probe transfer
+    assert bars == pytest.approx([0.5, 0.65, 0.5, 0.65])
+    plt.close(fig)
+    # metrics without either reference: bars alone; without any value to plot: no figure
+    fig = comparison_figure({"old": [run(0.5)]})
+    assert fig.axes[0].get_lines() == [] and len(fig.axes[0].patches) == 2
+    plt.close(fig)
+    assert comparison_plot({"none": [{"step": 1, "summary": dict.fromkeys(COLUMNS)}]}) is None
+    assert comparison_plot({"old": [run(0.5)]}).startswith("data:image/png;base64,")
+
+
 def test_compare_unknown_method(
     faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -287,7 +287,15 @@ def preservation_references(results: dict[str, list[dict[str, Any]]]) -> dict[st
 
 
 def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
-    """Attribute preservation and probe transfer per method (mean, with the spread over seeds)."""
+    """Attribute preservation and probe transfer per method (mean, with the spread over seeds),
+    as a PNG data URI; None where no run has either."""
+    fig = comparison_figure(results)
+    return None if fig is None else _fig_png(fig)
+
+
+def comparison_figure(results: dict[str, list[dict[str, Any]]]) -> Any:
+    """The matplotlib figure of :func:`comparison_plot`: a pair of bars per method, and the
+    preservation that chance and the untranslated source images score as horizontal lines."""
     keys = ("attribute_preservation_mean", "attribute_probe_transfer_mean")
     if not any(m["summary"][k] is not None for ms in results.values() for m in ms for k in keys):
         return None
@@ -310,4 +318,4 @@ def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
     for (name, value), style in zip(preservation_references(results).items(), (":", "--")):
         ax.axhline(value, color="#555", linestyle=style, linewidth=1, label=f"preservation: {name}")
     ax.set_xticks(xs, list(results), rotation=20), ax.set_ylim(0, 1), ax.legend(fontsize=8)
-    return _fig_png(fig)
+    return fig

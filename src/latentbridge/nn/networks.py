@@ -202,7 +202,11 @@ class MultiScale(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         logits = [d(F.avg_pool2d(x, 2**s) if s else x) for s, d in enumerate(self.scales)]
         grid = logits[0].shape[-2:]
-        return torch.cat([F.interpolate(y, size=grid, mode="nearest") for y in logits], dim=1)
+        up = [
+            y if s == 0 else F.interpolate(y, size=grid, mode="nearest")
+            for s, y in enumerate(logits)
+        ]
+        return torch.cat(up, dim=1)
 
 
 class ImageEmbedding(nn.Module):

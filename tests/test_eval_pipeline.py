@@ -330,6 +330,26 @@ def test_comparison_plot_draws_the_references_as_lines() -> None:
     assert comparison_plot({"old": [run(0.5)]}).startswith("data:image/png;base64,")
 
 
+@pytest.mark.parametrize(
+    ("methods", "budget", "message"),
+    [
+        ("baseline", ["--minutes", "0"], "needs a training budget"),
+        ("baseline", ["--steps", "0"], "needs a training budget"),
+        (" , ", ["--steps", "1"], "names no method"),
+    ],
+)
+def test_compare_refuses_an_empty_budget_or_method_list(
+    methods: str,
+    budget: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["compare", "--data", str(tmp_path), "--methods", methods, *budget]
+    assert main([*argv, "--out", str(tmp_path / "cmp")]) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "cmp").exists()
+
+
 def test_compare_unknown_method(
     faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

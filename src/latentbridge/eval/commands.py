@@ -208,10 +208,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if args.methods == "all"
         else [m.strip() for m in args.methods.split(",") if m.strip()]
     )
+    if not names:
+        raise UserError("--methods names no method: give e.g. baseline,bridge or all")
     for name in names:
         methods.get(name)
     if args.seeds < 1:
         raise UserError("--seeds must be >= 1")
+    if args.minutes is not None and args.minutes <= 0 or args.steps is not None and args.steps < 1:
+        raise UserError("every method needs a training budget: --minutes > 0 or --steps >= 1")
     overrides = C.parse_set(args.set)
     results: dict[str, list[dict[str, Any]]] = {}
     for name in names:

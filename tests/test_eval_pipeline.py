@@ -414,6 +414,18 @@ def test_demo_end_to_end(
     # (unlabelled calls are the two-sample tests' real-vs-translated classifiers)
     assert sorted(t for t in trained if t) == ["classifier cartoon", "classifier photo"]
     assert text.index("[2/4] training the evaluation classifiers") < text.index("[3/4] training")
+    # a second demo into the same folder: the data and classifiers are reused, and the run is
+    # replaced, not appended to (marks of the first run: a later checkpoint, a later log line)
+    stale = out / "run" / "checkpoints" / "step_9999999.pt"
+    stale.write_bytes(b"")
+    with (out / "run" / "log.jsonl").open("a") as log:
+        log.write(json.dumps({"step": 9999999}) + "\n")
+    assert main([*argv[:-1], "1"]) == 0  # trained in this process this time
+    text = capsys.readouterr().out
+    assert "generating" not in text and "attribute preservation photo->cartoon" in text
+    assert sorted(t for t in trained if t) == ["classifier cartoon", "classifier photo"]
+    steps = [json.loads(line)["step"] for line in (out / "run" / "log.jsonl").open()]
+    assert not stale.exists() and steps and 9999999 not in steps
 
 
 @pytest.mark.parametrize(

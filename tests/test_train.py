@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from latentbridge import losses, methods
-from latentbridge.errors import TrainingDiverged
+from latentbridge.errors import TrainingDiverged, UserError
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train.loop import Trainer, train
 from tests.conftest import tiny
@@ -373,3 +374,24 @@ def test_prefetch_worker_is_joined_on_close() -> None:
     assert [next(batches), next(batches)] == [3, 4]
     batches.close()
     assert threading.active_count() == before
+
+
+def test_a_new_run_refuses_a_folder_that_holds_one_unless_told_to_overwrite(
+    two_domains: Path, tmp_path: Path
+) -> None:
+    """Two runs in one folder would append to one log and leave the first run's checkpoints
+    (which pruning, by name, would keep over the second's) and samples beside the second's."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.yaml").write_text("method: baseline\n")  # not a run yet: accepted
+    run(two_domains, out, "baseline", 4, train__save_every=2, train__sample_every=2)
+    (out / "mine.txt").write_text("the user's own file")
+    with pytest.raises(UserError, match="already holds a run.*--resume.*--overwrite"):
+        run(two_domains, out, "baseline", 2)
+    cfg = methods.resolve("baseline", overrides=tiny(train__save_every=2, train__sample_every=2))
+    t = Trainer(cfg, data=two_domains, run=out, device="cpu", overwrite=True)
+    train(t, steps=2, progress=False)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["last.pt", "step_0000002.pt"]
+    assert not (out / "samples" / "step_0000004.png").exists()
+    steps = [json.loads(line)["step"] for line in (out / "log.jsonl").open()]
+    assert steps and max(steps) == 2 and (out / "mine.txt").is_file()

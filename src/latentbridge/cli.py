@@ -59,7 +59,14 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--steps", type=int, help="train until this step (default: train.steps)")
     b.add_argument("--minutes", type=float, help="train for this many minutes of wall time")
     add_set_argument(p, "override a config key, e.g. train.lr=1e-4 (repeatable)")
-    p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
+    r = p.add_mutually_exclusive_group()
+    r.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
+    r.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in a folder that holds one (its checkpoints, samples and logs "
+        "are removed first)",
+    )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
     p.add_argument(
@@ -100,6 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run=args.out,
         device=args.device,
         resume=args.resume,
+        overwrite=args.overwrite,
         overrides=overrides,
     )
     ranks = trainer.dist

@@ -74,7 +74,7 @@ def train_as_ranks(
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1"]
     cmd += ["--nproc_per_node", str(ranks), "-m", "latentbridge", "train", "--data", str(data)]
     cmd += ["--method", method, "--out", str(run), "--minutes", f"{minutes:.4f}"]
-    cmd += ["--device", "cpu", *sets]
+    cmd += ["--device", "cpu", "--overwrite", *sets]
     # TORCH_CPP_LOG_LEVEL: DDP's C++ note that this step used every parameter (it cannot
     # know that ComboGAN's random pairs will not) is not for the demo's reader
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TORCH_CPP_LOG_LEVEL": "ERROR"}
@@ -153,7 +153,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         classifier_rounds=args.classifier_rounds,
         device=device,
     )
-    trainer = Trainer(cfg, data=data, run=run, device=args.device) if ranks == 1 else None
+    # the demo's own run folder: a second demo into the same --out starts its run again
+    trainer = (
+        Trainer(cfg, data=data, run=run, device=args.device, overwrite=True) if ranks == 1 else None
+    )
     minutes = args.minutes
     if minutes is None:  # the ranks' start-up (imports, process group, images) is kept back too
         reserve = EVAL_RESERVE + (LAUNCH if trainer is None else 0.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,35 @@ def prune(folder: Path, keep: int) -> None:
         return
     for old in sorted(folder.glob("step_*.pt"))[:-keep]:
         old.unlink(missing_ok=True)
+
+
+# What training (and `eval`, `compare`) write into a run folder: what a restart removes.
+RUN_OUTPUTS = ("checkpoints", "samples", "tb", "eval", "log.jsonl", "budget.json")
+
+
+def start_fresh(run: Path, *, overwrite: bool, main: bool = True) -> None:
+    """Make ``run`` ready for a new run. A folder that already holds one (checkpoints or a
+    training log) is refused, since a second run there would append to the first one's log
+    and leave its checkpoints and samples beside its own, unless ``overwrite``: then what a run
+    wrote there (:data:`RUN_OUTPUTS`) is removed, and nothing else; only ``main`` (rank 0)
+    removes."""
+    run = Path(run)
+    ckpts = sorted((run / "checkpoints").glob("*.pt"))
+    log = run / "log.jsonl"
+    found = ["checkpoints"] * bool(ckpts)
+    found += ["a training log"] * (log.is_file() and log.stat().st_size > 0)
+    if not found:
+        return
+    if not overwrite:
+        raise UserError(
+            f"{run} already holds a run ({' and '.join(found)}): --resume continues it, "
+            "--overwrite starts again there (removing its checkpoints, samples and logs), "
+            "or choose another --out"
+        )
+    if main:
+        for name in RUN_OUTPUTS:
+            path = run / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)

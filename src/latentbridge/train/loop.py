@@ -128,12 +128,16 @@ class Trainer:
         run: Path,
         device: str = "auto",
         resume: bool = False,
+        overwrite: bool = False,
         overrides: dict[str, Any] | None = None,
     ) -> None:
         """``cfg`` is used for a new run; a resumed run takes the checkpoint's config, with
-        ``overrides`` (the command line's ``--set``) applied on top."""
+        ``overrides`` (the command line's ``--set``) applied on top. A new run in a folder that
+        holds one already is refused unless ``overwrite`` (:func:`checkpoint.start_fresh`)."""
         self.dist = distributed.setup(device)
         self.run_dir = Path(run)
+        if not resume:
+            ckpt_io.start_fresh(self.run_dir, overwrite=overwrite, main=self.dist.main)
         ckpt = self._resume_checkpoint() if resume else None
         if ckpt is not None:
             cfg = C.replace(C.from_dict(ckpt["config"]), overrides or {})

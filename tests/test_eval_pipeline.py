@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from latentbridge.cli import main
 from latentbridge.data.faces import generate_faces
@@ -401,12 +402,16 @@ def test_demo_end_to_end(
         "20",
         "--device",
         "cpu",
+        "--set",
+        "train.ema=0.99",  # reaches the training ranks
         "--ranks",
         "2",  # training as two single-threaded ranks (the default on a 2-core CPU)
     ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "2 ranks x" in text and (out / "run" / "checkpoints" / "last.pt").is_file()
+    config = yaml.safe_load((out / "run" / "config.yaml").read_text())
+    assert config["train"]["ema"] == 0.99 and config["model"]["disc_scales"] == 1  # demo's own
     assert "attribute preservation photo->cartoon" in text and "report" in text
     assert (out / "run" / "eval" / "report.html").is_file() and (
         out / "faces" / "preview.png"
@@ -420,12 +425,14 @@ def test_demo_end_to_end(
     stale.write_bytes(b"")
     with (out / "run" / "log.jsonl").open("a") as log:
         log.write(json.dumps({"step": 9999999}) + "\n")
-    assert main([*argv[:-1], "1"]) == 0  # trained in this process this time
+    assert main([*argv[:-1], "1", "--set", "model.disc_scales=2"]) == 0  # in this process
     text = capsys.readouterr().out
     assert "generating" not in text and "attribute preservation photo->cartoon" in text
     assert sorted(t for t in trained if t) == ["classifier cartoon", "classifier photo"]
     steps = [json.loads(line)["step"] for line in (out / "run" / "log.jsonl").open()]
     assert not stale.exists() and steps and 9999999 not in steps
+    config = yaml.safe_load((out / "run" / "config.yaml").read_text())
+    assert config["model"]["disc_scales"] == 2 and config["train"]["ema"] == 0.99
 
 
 @pytest.mark.parametrize(

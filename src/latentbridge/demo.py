@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from latentbridge.cli import add_set_argument
 from latentbridge.errors import UserError
 from latentbridge.eval.commands import add_classifier_arguments
 
@@ -28,6 +29,10 @@ DEMO_SETTINGS = {
     "model.max_width": 64,
     "model.res_blocks": 1,
     "model.disc_width": 16,
+    # One image discriminator scale, not bridge's three: at the demo's 1,600-2,200 steps three
+    # scales cost a quarter of the steps and photo->cartoon, the direction that misses the
+    # target, by 0.022-0.040 in two seeds (docs/RESULTS.md, "Three scales or one in the demo").
+    "model.disc_scales": 1,
     "train.batch_size": 16,
     "train.sample_every": 250,
 }
@@ -66,11 +71,17 @@ def cpu_ranks(cores: int, batch: int) -> tuple[int, int]:
 
 
 def train_as_ranks(
-    method: str, data: Path, run: Path, minutes: float, ranks: int, threads: int
+    method: str,
+    data: Path,
+    run: Path,
+    minutes: float,
+    ranks: int,
+    threads: int,
+    settings: dict[str, object] = DEMO_SETTINGS,
 ) -> None:
     """``latentbridge train`` as ``ranks`` processes of ``threads`` threads each (torchrun's
     launcher, gloo), with the demo's settings; rank 0 prints the progress bar."""
-    sets = [a for k, v in DEMO_SETTINGS.items() for a in ("--set", f"{k}={v}")]
+    sets = [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1"]
     cmd += ["--nproc_per_node", str(ranks), "-m", "latentbridge", "train", "--data", str(data)]
     cmd += ["--method", method, "--out", str(run), "--minutes", f"{minutes:.4f}"]
@@ -104,6 +115,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--minutes", type=float, help="train for this many minutes instead")
     p.add_argument("--method", default=DEMO_METHOD, help=f"preset to train (default {DEMO_METHOD})")
     p.add_argument("--n-train", type=int, default=3000, help="training images per domain")
+    add_set_argument(p, "change a config key of the demo's run, e.g. loss.cycle=10 (repeatable)")
     add_classifier_arguments(p)
     p.add_argument("--device", default="auto")
     p.add_argument(
@@ -128,7 +140,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.minutes is not None and args.minutes <= 0 or args.budget <= 0:
         raise UserError("--minutes and --budget must be > 0")
-    cfg = methods.resolve(args.method, overrides=DEMO_SETTINGS)
+    from latentbridge import config as C
+
+    settings = {**DEMO_SETTINGS, **C.parse_set(args.set)}
+    cfg = methods.resolve(args.method, overrides=settings)
     batch = cfg.train.batch_size
     if args.ranks < 0 or args.ranks and batch % args.ranks:
         raise UserError(f"--ranks must be 0 (auto) or divide the batch ({batch}), got {args.ranks}")
@@ -165,7 +180,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     precision = resolve_precision(cfg.train.precision, device)
     print(f"[3/4] training {args.method} ({how}{precision}) for {minutes:.1f} minutes into {run}")
     if trainer is None:
-        train_as_ranks(args.method, data, run, minutes, ranks, threads)
+        train_as_ranks(args.method, data, run, minutes, ranks, threads, settings)
     else:
         train(trainer, minutes=minutes)
     print("[4/4] evaluating")

@@ -411,7 +411,7 @@ def test_demo_end_to_end(
     text = capsys.readouterr().out
     assert "2 ranks x" in text and (out / "run" / "checkpoints" / "last.pt").is_file()
     config = yaml.safe_load((out / "run" / "config.yaml").read_text())
-    assert config["train"]["ema"] == 0.99 and config["model"]["disc_scales"] == 1  # demo's own
+    assert config["train"]["ema"] == 0.99 and config["model"]["width"] == 16  # and the demo's own
     assert "attribute preservation photo->cartoon" in text and "report" in text
     assert (out / "run" / "eval" / "report.html").is_file() and (
         out / "faces" / "preview.png"

@@ -29,10 +29,6 @@ DEMO_SETTINGS = {
     "model.max_width": 64,
     "model.res_blocks": 1,
     "model.disc_width": 16,
-    # One image discriminator scale, not bridge's three: at the demo's 1,600-2,200 steps three
-    # scales cost a quarter of the steps and photo->cartoon, the direction that misses the
-    # target, by 0.022-0.040 in two seeds (docs/RESULTS.md, "Three scales or one in the demo").
-    "model.disc_scales": 1,
     "train.batch_size": 16,
     "train.sample_every": 250,
 }

@@ -30,8 +30,8 @@ mean preservation in 3 of 3 paired 7-minute seeds (+0.014 to +0.033; weight 10 l
 on digits in 2 of 2 (+0.08, +0.12). Each image discriminator judges the image at three scales
 (``model.disc_scales=3``, since 2026-12-05: the image, and the image pooled by 2 and by 4, as
 pix2pixHD, UNIT and MUNIT do): ahead in 3 of 3 paired 7-minute faces seeds (+0.011 to +0.016,
-mostly cartoon->photo) and on digits (+0.010), though a step costs about a sixth more. The demo
-judges at one scale: at its 1,600-2,200 steps three cost photo->cartoon 0.022-0.040 in two seeds.
+mostly cartoon->photo) and on digits (+0.010), though a step costs about a sixth more; at the
+demo's own budget three scales against one were a wash over three seeds (mean -0.015 to +0.027).
 """
 
 from latentbridge.methods.base import Method

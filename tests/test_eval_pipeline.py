@@ -425,7 +425,8 @@ def test_demo_end_to_end(
     stale.write_bytes(b"")
     with (out / "run" / "log.jsonl").open("a") as log:
         log.write(json.dumps({"step": 9999999}) + "\n")
-    assert main([*argv[:-1], "1", "--set", "model.disc_scales=2"]) == 0  # in this process
+    second = ["--set", "model.disc_scales=2", "--set", "train.log_every=1"]  # a line per step
+    assert main([*argv[:-1], "1", *second]) == 0  # trained in this process
     text = capsys.readouterr().out
     assert "generating" not in text and "attribute preservation photo->cartoon" in text
     assert sorted(t for t in trained if t) == ["classifier cartoon", "classifier photo"]

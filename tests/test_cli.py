@@ -313,6 +313,22 @@ def test_train_compile_option_reaches_the_config(
     assert not (tmp_path / "r" / "checkpoints").exists()
 
 
+def test_train_refuses_a_folder_with_a_run_unless_resumed_or_overwritten(
+    two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert main(train_args(two_domains, out, "--steps", "2")) == 0
+    assert main(train_args(two_domains, out, "--steps", "1")) == 2
+    err = capsys.readouterr().err
+    assert "already holds a run" in err and "--overwrite" in err
+    assert main(train_args(two_domains, out, "--steps", "1", "--overwrite")) == 0
+    assert torch.load(out / "checkpoints" / "last.pt", weights_only=False)["step"] == 1
+    assert main(train_args(two_domains, out, "--steps", "3", "--resume")) == 0  # no refusal
+    with pytest.raises(SystemExit) as e:  # one or the other
+        main(train_args(two_domains, out, "--resume", "--overwrite"))
+    assert e.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

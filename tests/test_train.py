@@ -141,6 +141,18 @@ def test_linear_decay_follows_the_budget(
         run(two_domains, tmp_path / "bad", "baseline", 1, train__lr_decay=1.5)
 
 
+def test_a_run_ended_by_the_clock_logs_its_last_steps(two_domains: Path, tmp_path: Path) -> None:
+    """``--minutes`` ends between two multiples of ``train.log_every``: the steps since the last
+    row still get a row, at the step the run ended on."""
+    cfg = methods.resolve("baseline", overrides=tiny(train__log_every=10_000))
+    t = Trainer(cfg, data=two_domains, run=tmp_path / "timed", device="cpu")
+    result = train(t, minutes=0.02, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "timed" / "log.jsonl").open()]
+    assert 0 < result.step < 10_000
+    assert [r["step"] for r in rows] == [result.step]
+    assert rows[0]["img_per_s"] > 0 and "gen/recon/A->A" in rows[0]
+
+
 def test_weight_average_is_checked(two_domains: Path, tmp_path: Path) -> None:
     from latentbridge.errors import UserError
 

@@ -315,6 +315,17 @@ def train(
     n_logged, t_last, interrupted = 0, time.monotonic(), False
     images_per_step = t.batch_size * len(trainer.data.domains)
     batches = _prefetch(trainer.micro_batches, trainer.step, trainer.cfg.data.workers)
+
+    def _log() -> None:
+        """One row of ``log.jsonl``: the losses averaged over the steps since the last row."""
+        nonlocal sums, n_logged, t_last
+        now = time.monotonic()
+        values = {k: float(v) / n_logged for k, v in sums.items()}
+        values["img_per_s"] = images_per_step * n_logged / max(now - t_last, 1e-9)
+        trainer.logger.scalars(trainer.step, values)
+        bar.set_postfix_str(f"{_postfix(values)} img/s={values['img_per_s']:.0f}")
+        sums, n_logged, t_last = {}, 0, now
+
     with _StopFlag() as stop:
         while target is None or trainer.step < target:
             # Every rank stops at the same step: 1 = time is up, 2 = a signal (on any rank).
@@ -332,12 +343,7 @@ def train(
             n_logged += 1
             bar.update(1)
             if trainer.step % t.log_every == 0 or trainer.step == target:
-                now = time.monotonic()
-                values = {k: float(v) / n_logged for k, v in sums.items()}
-                values["img_per_s"] = images_per_step * n_logged / max(now - t_last, 1e-9)
-                trainer.logger.scalars(trainer.step, values)
-                bar.set_postfix_str(f"{_postfix(values)} img/s={values['img_per_s']:.0f}")
-                sums, n_logged, t_last = {}, 0, now
+                _log()
             if trainer.step % t.sample_every == 0 and trainer.dist.main:
                 image = write_samples(
                     trainer.translator,
@@ -347,6 +353,8 @@ def train(
                 trainer.logger.image("samples", trainer.step, image)
             if trainer.step % t.save_every == 0:
                 trainer.save()
+    if n_logged:  # the steps since the last row, when time or a signal ended the run
+        _log()
     batches.close()
     bar.close()
     path = trainer.save()

@@ -287,14 +287,15 @@ def test_commands_start_without_the_face_renderer() -> None:
 
 
 @pytest.mark.parametrize("cmd", ["eval", "compare", "demo"])
+@pytest.mark.parametrize("option", ["--classifier-rounds", "--two-sample-steps"])
 @pytest.mark.parametrize("value", ["0", "-2", "x"])
 def test_classifier_options_reject_bad_values(
-    cmd: str, value: str, capsys: pytest.CaptureFixture[str]
+    cmd: str, option: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as e:
-        main([cmd, "--classifier-rounds", value])
+        main([cmd, option, value])
     assert e.value.code == 2
-    assert "--classifier-rounds: must be" in capsys.readouterr().err
+    assert f"{option}: must be" in capsys.readouterr().err
 
 
 def test_train_compile_option_reaches_the_config(

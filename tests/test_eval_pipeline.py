@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -124,29 +125,38 @@ def test_eval_writes_metrics_and_self_contained_report(
 def test_classifier_options_reach_every_classifier(
     run: Path, faces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`eval --classifier-steps S --classifier-rounds R` trains each domain's classifier so."""
+    """`eval --classifier-steps S --classifier-rounds R` trains each domain's classifier so;
+    `--two-sample-steps T` trains the two-sample test's classifier of each direction T steps."""
     from latentbridge.eval import evaluate as E
 
     seen: list[dict[str, object]] = []
-    real = E.load_or_train_classifier
+    real, real_two_sample = E.load_or_train_classifier, E.M.two_sample_accuracy
 
     def spy(*args: object, **kw: object) -> object:
         seen.append(kw)
         return real(*args, **kw)
 
+    def spy_two_sample(*args: Any, **kw: Any) -> float:
+        seen.append({"two_sample": kw["steps"]})
+        return real_two_sample(*args, **kw)
+
     monkeypatch.setattr(E, "load_or_train_classifier", spy)
+    monkeypatch.setattr(E.M, "two_sample_accuracy", spy_two_sample)
     monkeypatch.setenv("LATENTBRIDGE_CACHE", str(tmp_path / "cache"))
     argv = ["eval", "--run", str(run), "--data", str(faces), "--out", str(tmp_path / "ev")]
     argv += ["--classifier-steps", "7", "--classifier-rounds", "3", "--device", "cpu"]
-    assert main(argv) == 0
-    assert len(seen) == 2 and all(k["steps"] == 7 and k["rounds"] == 3 for k in seen), seen
+    assert main([*argv, "--two-sample-steps", "5"]) == 0
+    fits, tests = seen[:2], seen[2:]
+    assert all(k["steps"] == 7 and k["rounds"] == 3 for k in fits), seen
+    assert tests == [{"two_sample": 5}] * 2  # one per direction
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["two_sample_steps"] == 5
 
 
 def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:
     from latentbridge.eval.evaluate import blurred, evaluator
     from latentbridge.eval.labelled import pairs_by_name
 
-    ev = evaluator(run, faces, device="cpu", classifier_steps=100)
+    ev = evaluator(run, faces, device="cpu", classifier_steps=100, two_sample_steps=10)
     a, b = "photo", "cartoon"
     ia, ib = pairs_by_name(ev.test[a], ev.test[b])
     assert (ia == torch.arange(len(ia)).numpy()).all()
@@ -233,6 +243,8 @@ def test_compare_tabulates_methods(
         "20",
         "--classifier-steps",
         "30",
+        "--two-sample-steps",
+        "10",
         "--device",
         "cpu",
         *SETS,
@@ -400,6 +412,8 @@ def test_demo_end_to_end(
         "40",
         "--classifier-steps",
         "20",
+        "--two-sample-steps",
+        "10",
         "--device",
         "cpu",
         "--set",
@@ -506,7 +520,7 @@ def test_eval_reconstructs_and_cycles_with_the_source_style(
     train = ["train", *common, "--out", str(out), "--method", "baseline", "--steps", "3"]
     assert main([*train, "--no-progress", *SETS, *style]) == 0
     ev = ["eval", "--run", str(out), *common, "--out", str(out / "ev")]
-    assert main([*ev, "--classifier-steps", "30"]) == 0
+    assert main([*ev, "--classifier-steps", "30", "--two-sample-steps", "10"]) == 0
     m = json.loads((out / "ev" / "metrics.json").read_text())
     gen = latentbridge.load(out, device="cpu").gen
     photos = load_split(faces, "test", 16, ["photo", "cartoon"])["photo"].images
@@ -532,7 +546,9 @@ def _diagnostic(name: str, monkeypatch: pytest.MonkeyPatch) -> object:
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
     shared = importlib.import_module("_evaluated")
-    tiny_fit = functools.partial(evaluator, classifier_steps=30, classifier_rounds=1)
+    tiny_fit = functools.partial(
+        evaluator, classifier_steps=30, classifier_rounds=1, two_sample_steps=10
+    )
     monkeypatch.setattr(shared, "evaluator", tiny_fit)
     return importlib.import_module(name)
 
@@ -550,7 +566,9 @@ def test_attribute_grid_counts_what_eval_reads(
     from latentbridge.eval.evaluate import evaluator
 
     grid_script = _diagnostic("attribute_grid", monkeypatch)
-    ev = evaluator(run, faces, device="cpu", classifier_steps=30, classifier_rounds=1)
+    ev = evaluator(
+        run, faces, device="cpu", classifier_steps=30, classifier_rounds=1, two_sample_steps=10
+    )
     confusion = ev.direction("cartoon", "photo")["attributes"]["confusion"]["skin_tone"]
     out = tmp_path / "grid.png"
     argv = [
@@ -601,7 +619,9 @@ def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     from latentbridge.eval.evaluate import evaluator
 
     script = _diagnostic("mirror_average", monkeypatch)
-    ev = evaluator(run, faces, device="cpu", classifier_steps=30, classifier_rounds=1)
+    ev = evaluator(
+        run, faces, device="cpu", classifier_steps=30, classifier_rounds=1, two_sample_steps=10
+    )
     mean = ev.direction("photo", "cartoon")["attributes"]["accuracy"]["mean"]
     monkeypatch.setattr(
         "sys.argv", ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]

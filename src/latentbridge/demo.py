@@ -17,7 +17,7 @@ from pathlib import Path
 
 from latentbridge.cli import add_set_argument
 from latentbridge.errors import UserError
-from latentbridge.eval.commands import add_classifier_arguments
+from latentbridge.eval.commands import add_classifier_arguments, instrument
 
 DEMO_METHOD = "bridge"  # the preset with the best attribute preservation in docs/RESULTS.md
 # A light model and bf16 autocast buy steps: at this budget more steps beat more width
@@ -186,8 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run / "eval",
         device=args.device,
         limit=300,
-        classifier_steps=args.classifier_steps,
-        classifier_rounds=args.classifier_rounds,
+        **instrument(args),
     )
     print_summary(m, run / "eval")
     print(

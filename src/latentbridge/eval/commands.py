@@ -104,7 +104,7 @@ def _at_least_one(text: str) -> int:
 
 
 def add_classifier_arguments(p: argparse.ArgumentParser) -> None:
-    """How the evaluation classifiers train (`eval`, `compare` and `demo` share these)."""
+    """How the evaluation's classifiers train (`eval`, `compare` and `demo` share these)."""
     p.add_argument(
         "--classifier-steps",
         type=_at_least_one,
@@ -117,6 +117,21 @@ def add_classifier_arguments(p: argparse.ArgumentParser) -> None:
         default=5,
         help="at most this many rounds: more while held-out accuracy still improves (default 5)",
     )
+    p.add_argument(
+        "--two-sample-steps",
+        type=_at_least_one,
+        default=300,
+        help="training steps of the two-sample test's classifier, per direction (default 300)",
+    )
+
+
+def instrument(args: argparse.Namespace) -> dict[str, int]:
+    """The options of :func:`add_classifier_arguments`, as keyword arguments of :func:`run_eval`."""
+    return {
+        "classifier_steps": args.classifier_steps,
+        "classifier_rounds": args.classifier_rounds,
+        "two_sample_steps": args.two_sample_steps,
+    }
 
 
 def run_eval(run: Path, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
@@ -144,9 +159,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         features=args.features,
         device=args.device,
         limit=args.limit,
-        classifier_steps=args.classifier_steps,
-        classifier_rounds=args.classifier_rounds,
         ema=not args.no_ema,
+        **instrument(args),
     )
     print_summary(m, out)
     return 0
@@ -227,8 +241,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "steps": args.steps,
                 "minutes": args.minutes,
                 "limit": args.limit,
-                "classifier_steps": args.classifier_steps,
-                "classifier_rounds": args.classifier_rounds,
+                **instrument(args),
                 "classifier_blur": CLASSIFIER_BLUR,
             }
             trained, m = _finished(run, cfg, budget)
@@ -250,8 +263,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     run / "eval",
                     device=args.device,
                     limit=args.limit,
-                    classifier_steps=args.classifier_steps,
-                    classifier_rounds=args.classifier_rounds,
+                    **instrument(args),
                 )
                 (run / "budget.json").write_text(json.dumps(budget))
             results.setdefault(name, []).append(m)

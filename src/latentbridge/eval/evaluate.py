@@ -166,9 +166,11 @@ class Evaluator:
         limit: int = 500,
         classifier_steps: int = 800,
         classifier_rounds: int = 5,
+        two_sample_steps: int = 300,
         seed: int = 0,
     ) -> None:
         self.pipe, self.data, self.seed, dev = pipe, Path(data), seed, pipe.device
+        self.two_sample_steps = two_sample_steps
         size, domains = pipe.size, pipe.domains
         self.split = "test"
         try:
@@ -241,7 +243,9 @@ class Evaluator:
         )
         out["kid"] = {"mean": kid_mean, "std": kid_std}
         out["fid"] = M.fid(real_f, fake_f)
-        out["two_sample_accuracy"] = M.two_sample_accuracy(sb.images, x_ab, seed=self.seed)
+        out["two_sample_accuracy"] = M.two_sample_accuracy(
+            sb.images, x_ab, seed=self.seed, steps=self.two_sample_steps
+        )
         ia, ib = pairs_by_name(sa, sb)
         if self.attrs is not None and self.attrs.paired_test and self.split == "test" and len(ia):
             out["paired"] = {
@@ -304,6 +308,7 @@ def evaluator(
     limit: int = 500,
     classifier_steps: int = 800,
     classifier_rounds: int = 5,
+    two_sample_steps: int = 300,
     ema: bool = True,
 ) -> Evaluator:
     """Load ``run`` (or ``checkpoint``) and prepare its evaluation on ``data``; ``ema`` as in
@@ -316,6 +321,7 @@ def evaluator(
         limit=limit,
         classifier_steps=classifier_steps,
         classifier_rounds=classifier_rounds,
+        two_sample_steps=two_sample_steps,
     )
 
 
@@ -333,6 +339,7 @@ def metrics(ev: Evaluator, run: Path) -> dict[str, Any]:
         "n_images": {d: len(s.images) for d, s in ev.test.items()},
         "feature_network": ev.feature_name,
         "classifiers": ev.classifier_training,
+        "two_sample_steps": ev.two_sample_steps,
         "attributes": ev.attrs.names if ev.attrs else None,
         "directions": {f"{a}->{b}": ev.direction(a, b) for a, b in permutations(doms, 2)},
         "reconstruction_l1": {d: ev.reconstruction(d) for d in doms},

@@ -298,6 +298,24 @@ def test_classifier_options_reject_bad_values(
     assert f"{option}: must be" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["eval", "--limit", "1"], "--limit: must be >= 2, got 1"),
+        (["compare", "--limit", "1"], "--limit: must be >= 2, got 1"),
+        (["compare", "--seeds", "0"], "--seeds: must be >= 1, got 0"),
+        (["compare", "--seeds", "two"], "--seeds: must be a whole number >= 1, got 'two'"),
+    ],
+)
+def test_evaluation_sizes_are_checked_before_anything_runs(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A comparison with too few test images or no seed is refused before it trains a thing."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_train_compile_option_reaches_the_config(
     two_domains: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -593,7 +593,9 @@ def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
         "--size", type=int, help="image side in px (data.size; default: the config's, or 32)"
     )
     p.add_argument("--batch-size", type=int, help="images per domain per step (train.batch_size)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    from latentbridge.cli import add_device_argument
+
+    add_device_argument(p)
     p.add_argument(
         "--precision", choices=["auto", "fp32", "bf16", "fp16"], help="autocast (train.precision)"
     )

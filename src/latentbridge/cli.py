@@ -67,7 +67,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         help="start a new run in a folder that holds one (its checkpoints, samples and logs "
         "are removed first)",
     )
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    add_device_argument(p)
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
     p.add_argument(
         "--precision",
@@ -147,8 +147,8 @@ def add_translate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="target", required=True, help="target domain")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--checkpoint", type=Path, help="a specific checkpoint file instead of last.pt")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
+    add_device_argument(p)
     p.add_argument(
         "--precision",
         choices=["auto", "fp32", "bf16", "fp16"],
@@ -351,6 +351,13 @@ def add_compile_argument(p: argparse.ArgumentParser, help: str = COMPILE_HELP) -
     from latentbridge.config import CompileMode
 
     p.add_argument("--compile", choices=get_args(CompileMode), help=help)
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``, shared by every command that runs the networks."""
+    p.add_argument(
+        "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default auto)"
+    )
 
 
 def add_no_ema_argument(p: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from latentbridge.cli import add_set_argument
+from latentbridge.cli import add_device_argument, add_set_argument
 from latentbridge.errors import UserError
 from latentbridge.eval.commands import add_classifier_arguments, instrument
 
@@ -113,7 +113,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-train", type=int, default=3000, help="training images per domain")
     add_set_argument(p, "change a config key of the demo's run, e.g. loss.cycle=10 (repeatable)")
     add_classifier_arguments(p)
-    p.add_argument("--device", default="auto")
+    add_device_argument(p)
     p.add_argument(
         "--ranks",
         type=int,

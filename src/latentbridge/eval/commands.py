@@ -12,9 +12,12 @@ from typing import Any
 
 from latentbridge.errors import UserError
 
+DATA_HELP = "dataset folder, laid out as for `train --data`; its test split where it has one"
+LIMIT_HELP = "test images per domain (default 500)"
+
 
 def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
-    from latentbridge.cli import add_set_argument
+    from latentbridge.cli import add_device_argument, add_no_ema_argument, add_set_argument
 
     p = sub.add_parser(
         "eval",
@@ -23,16 +26,14 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
         epilog="example:\n  latentbridge eval --run runs/xgan --data data/faces --out runs/xgan/eval",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--run", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--run", type=Path, required=True, help="a run folder (`latentbridge train`)")
+    p.add_argument("--data", type=Path, required=True, help=DATA_HELP)
     p.add_argument("--out", type=Path, help="output folder (default RUN/eval)")
     p.add_argument("--checkpoint", type=Path, help="a checkpoint file instead of RUN's last.pt")
     p.add_argument("--features", type=Path, help="TorchScript feature network for KID/FID")
-    p.add_argument("--limit", type=int, default=500, help="test images per domain (default 500)")
+    p.add_argument("--limit", type=_at_least_two, default=500, help=LIMIT_HELP)
     add_classifier_arguments(p)
-    p.add_argument("--device", default="auto")
-    from latentbridge.cli import add_no_ema_argument
-
+    add_device_argument(p)
     add_no_ema_argument(p)
     p.set_defaults(func=cmd_eval)
     c = sub.add_parser(
@@ -42,17 +43,24 @@ def add_eval_parsers(sub: argparse._SubParsersAction) -> None:
         epilog="example:\n  latentbridge compare --data data/faces --methods all --minutes 5 --seeds 2 --out cmp",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    c.add_argument("--data", type=Path, required=True)
+    c.add_argument("--data", type=Path, required=True, help=DATA_HELP)
     c.add_argument("--methods", required=True, help="comma-separated presets, or 'all'")
     b = c.add_mutually_exclusive_group(required=True)
     b.add_argument("--minutes", type=float, help="training budget per run")
     b.add_argument("--steps", type=int, help="training steps per run")
-    c.add_argument("--seeds", type=int, default=1)
-    c.add_argument("--out", type=Path, required=True)
+    c.add_argument(
+        "--seeds", type=_at_least_one, default=1, help="runs per method, seeds 0..K-1 (default 1)"
+    )
+    c.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output folder: runs/METHOD-sSEED, comparison.md, .html and .json",
+    )
     add_set_argument(c, "override a config key for every method (repeatable)")
-    c.add_argument("--limit", type=int, default=500)
+    c.add_argument("--limit", type=_at_least_two, default=500, help=LIMIT_HELP)
     add_classifier_arguments(c)
-    c.add_argument("--device", default="auto")
+    add_device_argument(c)
     c.set_defaults(func=cmd_compare)
 
 
@@ -93,14 +101,24 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     print(f"metrics: {out / 'metrics.json'}  report: {out / 'report.html'}")
 
 
-def _at_least_one(text: str) -> int:
+def _at_least(least: int, text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number >= {least}, got {text!r}"
+        ) from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
     return value
+
+
+def _at_least_one(text: str) -> int:
+    return _at_least(1, text)
+
+
+def _at_least_two(text: str) -> int:
+    return _at_least(2, text)
 
 
 def add_classifier_arguments(p: argparse.ArgumentParser) -> None:
@@ -148,8 +166,6 @@ def run_eval(run: Path, data: Path, out: Path, **kw: Any) -> dict[str, Any]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    if args.limit < 2:
-        raise UserError("--limit must be >= 2")
     out = args.out or args.run / "eval"
     m = run_eval(
         args.run,
@@ -226,8 +242,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UserError("--methods names no method: give e.g. baseline,bridge or all")
     for name in names:
         methods.get(name)
-    if args.seeds < 1:
-        raise UserError("--seeds must be >= 1")
     if args.minutes is not None and args.minutes <= 0 or args.steps is not None and args.steps < 1:
         raise UserError("every method needs a training budget: --minutes > 0 or --steps >= 1")
     overrides = C.parse_set(args.set)

@@ -153,6 +153,30 @@ def test_a_run_ended_by_the_clock_logs_its_last_steps(two_domains: Path, tmp_pat
     assert rows[0]["img_per_s"] > 0 and "gen/recon/A->A" in rows[0]
 
 
+def test_a_run_started_small_resumes_at_a_larger_size(two_domains: Path, tmp_path: Path) -> None:
+    """Progressive training without a switch: the networks are fully convolutional, so a run
+    trained at 16 px continues at 32 px with ``--resume --set data.size=32``, weights and
+    optimizer state carried over (docs/RESULTS.md, "Training at 16 px first")."""
+    out = tmp_path / "prog"
+    small = run(two_domains, out, "bridge", 2)
+    assert small.cfg.data.size == 16
+    saved = {k: v.clone() for k, v in small.model.gen.state_dict().items()}
+    cfg = methods.resolve("bridge", overrides=tiny())
+    big = Trainer(
+        cfg, data=two_domains, run=out, device="cpu", resume=True, overrides={"data.size": 32}
+    )
+    assert big.cfg.data.size == 32 and big.step == 2
+    assert all(torch.equal(v, saved[k]) for k, v in big.model.gen.state_dict().items())
+    assert {tuple(x.shape[-2:]) for x in big.fixed.values()} == {(32, 32)}
+    train(big, steps=4, progress=False)
+    with torch.no_grad():
+        y = big.translator.translate(big.fixed["A"], "A", "B")
+    assert big.step == 4 and y.shape[-2:] == (32, 32) and torch.isfinite(y).all()
+    assert ckpt_io.load(out / "checkpoints" / "last.pt")["config"]["data"]["size"] == 32
+    with pytest.raises(UserError, match="do not fit the config.*not the networks' shapes"):
+        Trainer(cfg, data=two_domains, run=out, resume=True, overrides={"model.res_blocks": 2})
+
+
 def test_weight_average_is_checked(two_domains: Path, tmp_path: Path) -> None:
     from latentbridge.errors import UserError
 

@@ -150,6 +150,9 @@ def test_classifier_options_reach_every_classifier(
     assert all(k["steps"] == 7 and k["rounds"] == 3 for k in fits), seen
     assert tests == [{"two_sample": 5}] * 2  # one per direction
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["two_sample_steps"] == 5
+    assert (
+        "two-sample accuracy (0.5 best; 5 steps)" in (tmp_path / "ev" / "report.html").read_text()
+    )
 
 
 def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:

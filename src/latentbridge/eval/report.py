@@ -168,7 +168,7 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
     realism = [
         ["KID", d["kid"]["mean"]],
         ["FID", d["fid"]],
-        ["two-sample accuracy (0.5 best)", d["two_sample_accuracy"]],
+        [f"two-sample accuracy (0.5 best; {ev.two_sample_steps} steps)", d["two_sample_accuracy"]],
         ["cycle L1", d["cycle_l1"]],
     ]
     if d["paired"]:

@@ -292,6 +292,18 @@ def test_compare_tabulates_methods(
     assert (
         err.count("reusing the finished run") == 3 and err.count("evaluating the trained run") == 1
     )
+    # and one whose two-sample test trained another number of steps
+    budget = out / "runs" / "baseline-s0" / "budget.json"
+    budget.write_text(json.dumps({**json.loads(budget.read_text()), "two_sample_steps": 300}))
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert (
+        err.count("reusing the finished run") == 3 and err.count("evaluating the trained run") == 1
+    )
+    again = json.loads((out / "runs" / "baseline-s0" / "eval" / "metrics.json").read_text())
+    assert (
+        again["two_sample_steps"] == 10 and json.loads(budget.read_text())["two_sample_steps"] == 10
+    )
     argv[argv.index("--steps") + 1] = "2"
     assert (
         main([*argv[: argv.index("--seeds")], "--seeds", "1", *argv[argv.index("--seeds") + 2 :]])
@@ -430,6 +442,8 @@ def test_demo_end_to_end(
     config = yaml.safe_load((out / "run" / "config.yaml").read_text())
     assert config["train"]["ema"] == 0.99 and config["model"]["width"] == 16  # and the demo's own
     assert "attribute preservation photo->cartoon" in text and "report" in text
+    metrics = json.loads((out / "run" / "eval" / "metrics.json").read_text())
+    assert metrics["two_sample_steps"] == 10  # the demo's own options reach its evaluation
     assert (out / "run" / "eval" / "report.html").is_file() and (
         out / "faces" / "preview.png"
     ).is_file()

@@ -156,17 +156,21 @@ def test_a_run_ended_by_the_clock_logs_its_last_steps(two_domains: Path, tmp_pat
 def test_a_run_started_small_resumes_at_a_larger_size(two_domains: Path, tmp_path: Path) -> None:
     """Progressive training without a switch: the networks are fully convolutional, so a run
     trained at 16 px continues at 32 px with ``--resume --set data.size=32``, weights and
-    optimizer state carried over (docs/RESULTS.md, "Training at 16 px first")."""
+    optimizer state carried over (docs/RESULTS.md, "Training at 16 px first"); a ``--set``
+    that reshapes the networks is refused in one line."""
     out = tmp_path / "prog"
     small = run(two_domains, out, "bridge", 2)
     assert small.cfg.data.size == 16
     saved = {k: v.clone() for k, v in small.model.gen.state_dict().items()}
+    moments = [s["exp_avg"].clone() for s in small.gen.optimizer.state_dict()["state"].values()]
     cfg = methods.resolve("bridge", overrides=tiny())
     big = Trainer(
         cfg, data=two_domains, run=out, device="cpu", resume=True, overrides={"data.size": 32}
     )
     assert big.cfg.data.size == 32 and big.step == 2
     assert all(torch.equal(v, saved[k]) for k, v in big.model.gen.state_dict().items())
+    resumed = [s["exp_avg"] for s in big.gen.optimizer.state_dict()["state"].values()]
+    assert moments and all(torch.equal(a, b) for a, b in zip(moments, resumed, strict=True))
     assert {tuple(x.shape[-2:]) for x in big.fixed.values()} == {(32, 32)}
     train(big, steps=4, progress=False)
     with torch.no_grad():

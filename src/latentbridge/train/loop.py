@@ -209,12 +209,13 @@ class Trainer:
             self.model.gen.load_state_dict(ckpt["gen"])
             self.model.dis.load_state_dict(ckpt["dis"])
         except RuntimeError as e:  # a --set on --resume that reshapes the networks
+            # torch's message: a header line, then one line per kind of mismatch; name the first
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-            first = next((ln for ln in lines if ln.startswith(("size", "Miss", "Unex"))), lines[0])
-            detail = first if len(first) <= 160 else first[:157] + "..."
+            first = lines[1] if len(lines) > 1 else lines[0]
+            detail = first if len(first) <= 160 else first[:159] + "…"
             raise UserError(
-                f"--resume: the checkpoint's networks do not fit the config with this --set "
-                f"({detail}); a resumed run may change how it trains, not the networks' shapes "
+                f"--resume: the checkpoint's networks do not fit the config with --set applied: "
+                f"{detail}. A resumed run may change how it trains, not the networks' shapes "
                 "(model.*, sharing.*, or data.size with a vector code)"
             ) from None
         self.gen.optimizer.load_state_dict(ckpt["opt"]["gen"])

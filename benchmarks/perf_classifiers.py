@@ -7,6 +7,14 @@ each in its own spawned process of one thread (as the demo's training ranks run)
 includes what (b) costs beyond the training: starting the processes and decoding the images.
 
     python benchmarks/perf_classifiers.py --data /tmp/fd32n --steps 300 --rounds 2
+
+With ``--layouts`` it times instead the convolutions' memory layout on the CPU: each domain's
+classifier trained in turn with two threads, its input channels-first and channels-last
+(``latentbridge.eval.classifier.CHANNELS_LAST_ON_CPU``), alternating, with the demo's blur
+augmentation; and each trained classifier's accuracy on the real test images of its domain
+(the ceiling), so a faster layout is seen to train as good an instrument:
+
+    python benchmarks/perf_classifiers.py --data /tmp/fd32n --steps 800 --rounds 3 --layouts
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import torch
 import torch.multiprocessing as mp
 
 from latentbridge.data.folders import find_domains
+from latentbridge.eval import classifier
 from latentbridge.eval.classifier import train_attribute_classifier
+from latentbridge.eval.evaluate import CLASSIFIER_BLUR
 from latentbridge.eval.labelled import load_split, read_attributes
 
 
@@ -35,6 +45,37 @@ def train_one(data: Path, size: int, domain: str, steps: int, threads: int) -> f
     return time.perf_counter() - start
 
 
+def layouts(data: Path, size: int, steps: int, rounds: int) -> list[dict[str, object]]:
+    """Each domain's classifier, channels-first then channels-last input, ``rounds`` times."""
+    torch.set_num_threads(2)
+    attrs = read_attributes(data)
+    assert attrs is not None, f"{data} has no attribute labels"
+    domains = list(find_domains(data))
+    train = load_split(data, "train", size, domains, limit=5000)
+    test = load_split(data, "test", size, domains, limit=5000)
+    rows: list[dict[str, object]] = []
+    for r in range(rounds):
+        for channels_last in (False, True):
+            classifier.CHANNELS_LAST_ON_CPU = channels_last
+            for d in domains:
+                s, t = train[d], test[d]
+                assert s.labels is not None and t.labels is not None
+                start = time.perf_counter()
+                clf = train_attribute_classifier(
+                    s.images, s.labels, attrs.num_classes, steps=steps, blur=CLASSIFIER_BLUR,
+                    device="cpu",
+                )  # fmt: skip
+                seconds = time.perf_counter() - start
+                ceiling = float((clf.predict(t.images) == t.labels).double().mean())
+                rows.append({"round": r, "channels_last": channels_last, "domain": d,
+                             "train_s": seconds, "steps_per_s": steps / seconds,
+                             "test_accuracy": ceiling})  # fmt: skip
+                layout = "channels-last" if channels_last else "channels-first"
+                print(f"round {r} {layout:>14} {d:>8}: {seconds:6.1f} s "
+                      f"({steps / seconds:.1f} steps/s), test accuracy {ceiling:.3f}", flush=True)  # fmt: skip
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="a faces or digits benchmark folder")
@@ -42,7 +83,13 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300, help="training steps per classifier")
     p.add_argument("--rounds", type=int, default=2, help="times each way is timed, alternating")
     p.add_argument("--json", type=Path, help="write the timings here")
+    p.add_argument("--layouts", action="store_true", help="time the input layout instead")
     a = p.parse_args()
+    if a.layouts:
+        rows = layouts(a.data, a.size, a.steps, a.rounds)
+        if a.json:
+            a.json.write_text(json.dumps(rows, indent=2))
+        return
     domains = list(find_domains(a.data))
     rows = []
     for r in range(a.rounds):

@@ -33,6 +33,10 @@ _MAX_CHANNEL_MULT = 4  # channels grow width, 2*width, 4*width, then stay: keeps
 _SHIFT_FRACTION = 16  # augmentation shifts by up to side/16 px (2 px at 32 px)
 _HOLDOUT_MAX = 500  # images held out to decide whether another training round pays
 _HOLDOUT_MIN = 20  # fewer than this: no hold-out, one round
+# On a CPU the classifiers' convolutions read channels-last input: oneDNN trains them x1.14-1.25
+# faster that way at 32 px, to the same test accuracy (docs/PERFORMANCE.md, section Z;
+# ``benchmarks/perf_classifiers.py --layouts``). Other devices get the images as they come.
+CHANNELS_LAST_ON_CPU = True
 
 InputRange = Literal["[-1,1]", "[0,1]"]
 
@@ -101,6 +105,8 @@ class AttributeClassifier(nn.Module):
         size = tuple(self.config["image_size"])
         if tuple(x.shape[-2:]) != size:
             x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        if CHANNELS_LAST_ON_CPU and x.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.backbone(x)
 
     def forward(self, x: Tensor) -> list[Tensor]:

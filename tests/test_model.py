@@ -713,7 +713,9 @@ def test_multi_scale_discriminators_judge_pooled_images_and_weigh_each_scale_ali
     assert any(".scales.1." in n for n in g) and all(g.values()), g
     one, _ = build("bridge", model__disc_scales=1)
     assert not any("scales" in k for k in one.dis.state_dict())  # old checkpoints still load
-    for bad in (0, 4):  # 16 px pooled 3 times is 2 px, too small for two stride-2 layers
-        with pytest.raises(UserError, match="model.disc_scales"):
-            build("bridge", model__disc_scales=bad)
+    with pytest.raises(UserError, match="model.disc_scales must be >= 1"):
+        build("bridge", model__disc_scales=0)
+    # 16 px pooled 3 times is 2 px, too small for two stride-2 layers: the message names what fits
+    with pytest.raises(UserError, match=r"at 16 px at most 3 fit.*model.disc_scales=3"):
+        build("bridge", model__disc_scales=4)
     build("bridge", model__disc_scales=3)  # 4 px at the coarsest: one logit

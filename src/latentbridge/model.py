@@ -52,11 +52,20 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"data.size={size} cannot be halved model.down={m.down} times (min side 2)")
     if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
         raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
-    coarsest = size // 2 ** (m.disc_scales - 1) if m.disc_scales >= 1 else 0
-    if m.disc_scales < 1 or coarsest % 2**m.disc_layers or coarsest // 2**m.disc_layers < 1:
+    if m.disc_scales < 1:
+        raise UserError(f"model.disc_scales must be >= 1, got {m.disc_scales}")
+
+    def judged(scales: int) -> bool:  # the coarsest scale still takes disc_layers halvings
+        side = size >> (scales - 1)
+        return side >= 2**m.disc_layers and side % 2**m.disc_layers == 0
+
+    if not judged(m.disc_scales):
+        fits = max(s for s in range(1, m.disc_scales) if judged(s))
         raise UserError(
-            f"model.disc_scales must be >= 1 and leave the coarsest scale ({size} px halved "
-            f"disc_scales - 1 times) divisible by 2**model.disc_layers, got {m.disc_scales}"
+            f"model.disc_scales={m.disc_scales} is too many at data.size={size}: the coarsest "
+            f"scale, {size} px halved {m.disc_scales - 1} times, must still be divisible by "
+            f"2**model.disc_layers={2**m.disc_layers}; at {size} px at most {fits} fit(s) "
+            f"(--set model.disc_scales={fits}, or fewer model.disc_layers)"
         )
     if m.latent_channels < 0 or (m.latent_channels and m.latent == "vector"):
         raise UserError(

@@ -57,6 +57,53 @@ def test_attribute_confusion_counts_what_each_class_is_read_as():
         M.attribute_confusion(pred, target[:3], [3, 2], ["a", "b"])
 
 
+def test_attribute_interval_is_the_test_set_s_binomial_noise():
+    """Known answers for the bootstrap interval: perfect predictions give [1, 1]; half of n
+    right gives about the normal approximation's 0.5 ± 1.96 sqrt(0.25 / n), and 4n images half
+    that width; it holds the estimate; attributes lost together leave the mean's interval as
+    wide as one attribute's, attributes lost independently narrow it by about sqrt(A)."""
+    g = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 3, (400, 3), generator=g)
+    names = ["a", "b", "c"]
+    assert M.attribute_interval(target, target, names) == {n: [1.0, 1.0] for n in [*names, "mean"]}
+
+    def half_right(n: int, together: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        t = torch.zeros(n, 3, dtype=torch.long)
+        wrong = torch.arange(n) % 2 == 0  # exactly half of the images
+        if together:
+            return torch.where(wrong[:, None], 1, 0).expand(n, 3), t
+        cols = [wrong[torch.randperm(n, generator=g)] for _ in range(3)]
+        return torch.stack(cols, dim=1).long(), t
+
+    def half_width(span: list[float]) -> float:
+        return (span[1] - span[0]) / 2
+
+    pred, t = half_right(400, together=True)
+    got = M.attribute_interval(pred, t, names)
+    normal = 1.96 * (0.25 / 400) ** 0.5  # 0.049
+    for n in [*names, "mean"]:
+        assert sum(got[n]) / 2 == pytest.approx(0.5, abs=0.006)  # centred on the estimate
+        assert half_width(got[n]) == pytest.approx(normal, rel=0.15)
+    quartiles = M.attribute_interval(pred, t, names, level=0.5)["mean"]  # 0.5 ± 0.674 sigma
+    for side in (0.5 - quartiles[0], quartiles[1] - 0.5):
+        assert side == pytest.approx(0.674 * (0.25 / 400) ** 0.5, rel=0.25)
+    pred4, t4 = half_right(1600, together=True)
+    narrow = half_width(M.attribute_interval(pred4, t4, names)["mean"])
+    assert narrow == pytest.approx(half_width(got["mean"]) / 2, rel=0.2)
+    pred, t = half_right(400, together=False)
+    apart = M.attribute_interval(pred, t, names)
+    assert half_width(apart["mean"]) == pytest.approx(half_width(apart["a"]) / 3**0.5, rel=0.2)
+    # seeded; the level sets the coverage; bad arguments are refused
+    again = M.attribute_interval(pred, t, names, seed=3)
+    assert again == M.attribute_interval(pred, t, names, seed=3)
+    assert half_width(M.attribute_interval(pred, t, names, level=0.5)["a"]) < half_width(apart["a"])
+    for bad in ({"level": 1.0}, {"level": 0.0}, {"resamples": 0}):
+        with pytest.raises(ValueError):
+            M.attribute_interval(pred, t, names, **bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        M.attribute_interval(pred, t[:3], names)
+
+
 def test_chance_level_is_majority_rate():
     train = torch.tensor([[0, 2], [0, 2], [0, 1], [1, 0]])
     assert M.chance_level(train, [2, 3], ["a", "b"]) == {"a": 0.75, "b": 0.5, "mean": 0.625}

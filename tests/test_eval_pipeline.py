@@ -119,7 +119,15 @@ def test_eval_writes_metrics_and_self_contained_report(
     assert "attribute preservation" in text and "kept by the reconstruction photo->photo" in text
     copy = d["attributes"]["untranslated"]["mean"]
     assert "attribute preservation photo->cartoon: " in text
-    assert f"(the source untranslated: {copy:.3f})" in text
+    assert f"; the source untranslated: {copy:.3f})" in text
+    # the test set's own noise: a 95 % interval around each preservation, in all three places
+    span = d["attributes"]["accuracy_interval"]
+    assert set(span) == set(d["attributes"]["accuracy"])
+    for name, (low, high) in span.items():
+        assert low <= d["attributes"]["accuracy"][name] <= high
+    assert m["summary"]["attribute_preservation_interval"]["photo->cartoon"] == span["mean"]
+    assert f"(95 % interval {span['mean'][0]:.3f}–{span['mean'][1]:.3f};" in text
+    assert "<th>95 % interval (test images)</th>" in html
 
 
 def test_classifier_options_reach_every_classifier(

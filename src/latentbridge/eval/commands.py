@@ -71,9 +71,13 @@ def print_summary(m: dict[str, Any], out: Path) -> None:
     s = m["summary"]
     print(f"{m['method']} at step {m['step']}:")
     for k, v in (s["attribute_preservation"] or {}).items():
-        copy = (m["directions"][k]["attributes"].get("untranslated") or {}).get("mean")
-        beside = f" (the source untranslated: {copy:.3f})" if copy is not None else ""
-        print(f"  attribute preservation {k}: {v:.3f}{beside}")
+        at = m["directions"][k]["attributes"]
+        copy = (at.get("untranslated") or {}).get("mean")
+        span = (at.get("accuracy_interval") or {}).get("mean")
+        beside = [f"95 % interval {span[0]:.3f}–{span[1]:.3f}"] if span else []
+        beside += [f"the source untranslated: {copy:.3f}"] if copy is not None else []
+        note = f" ({'; '.join(beside)})" if beside else ""
+        print(f"  attribute preservation {k}: {v:.3f}{note}")
     warned: set[str] = set()
     for k, d in m["directions"].items():
         at, b = d["attributes"] or {}, k.split("->")[1]

@@ -223,6 +223,8 @@ class Evaluator:
             read = clf.predict(x_ab)
             out["attributes"] = {
                 "accuracy": M.attribute_accuracy(read, sa.labels, names),
+                # what another draw of as many test images could read: the test set's noise
+                "accuracy_interval": M.attribute_interval(read, sa.labels, names, seed=self.seed),
                 "ceiling": M.attribute_accuracy(clf.predict(sb.images), sb.labels, names)
                 if sb.labels is not None
                 else None,
@@ -364,8 +366,14 @@ def summarize(m: dict[str, Any]) -> dict[str, Any]:
         if v["attribute_probe_transfer"]
         for t in v["attribute_probe_transfer"].values()
     ]
+    interval = {
+        k: v["attributes"]["accuracy_interval"]["mean"]
+        for k, v in dirs.items()
+        if v["attributes"] and "accuracy_interval" in v["attributes"]
+    }
     return {
         "attribute_preservation": attr or None,
+        "attribute_preservation_interval": interval or None,
         "attribute_preservation_mean": _mean(list(attr.values())),
         "chance_mean": _mean(
             [v["attributes"]["chance"]["mean"] for v in dirs.values() if v["attributes"]]

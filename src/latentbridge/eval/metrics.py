@@ -45,6 +45,40 @@ def attribute_accuracy(pred: Tensor, target: Tensor, names: Sequence[str]) -> di
     return out
 
 
+INTERVAL_LEVEL = 0.95  # coverage of `attribute_interval`'s bootstrap intervals
+INTERVAL_RESAMPLES = 1000  # bootstrap resamples of the test images
+
+
+def attribute_interval(
+    pred: Tensor,
+    target: Tensor,
+    names: Sequence[str],
+    *,
+    level: float = INTERVAL_LEVEL,
+    resamples: int = INTERVAL_RESAMPLES,
+    seed: int = 0,
+) -> dict[str, list[float]]:
+    """How far `attribute_accuracy` could move with another draw of as many test images: a
+    percentile bootstrap interval ``[low, high]`` of coverage ``level`` per attribute and for
+    ``"mean"`` (Efron & Tibshirani, 1993). Each of ``resamples`` resamples draws the samples (rows)
+    with replacement, all attributes of a sample together, so the mean's interval counts how the
+    attributes of one subject are kept or lost together. It measures the test set's finite size
+    only: a run trained with another seed varies beyond it. Deterministic given ``seed``."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    attribute_accuracy(pred, target, names)  # the same shape checks
+    hit = (pred.to(target.device) == target).double().cpu()  # (B, A)
+    gen = torch.Generator().manual_seed(seed)
+    rows = torch.randint(len(hit), (resamples, len(hit)), generator=gen)
+    acc = hit[rows].mean(dim=1)  # (R, A): each resample's accuracy per attribute
+    acc = torch.cat([acc, acc.mean(dim=1, keepdim=True)], dim=1)
+    q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=acc.dtype)
+    low, high = torch.quantile(acc, q, dim=0).tolist()
+    return {n: [lo, hi] for n, lo, hi in zip([*names, "mean"], low, high, strict=True)}
+
+
 def attribute_confusion(
     pred: Tensor, target: Tensor, num_classes: Sequence[int], names: Sequence[str]
 ) -> dict[str, list[list[int]]]:

@@ -106,8 +106,9 @@ def _fig_png(fig: Any) -> str:
 
 
 def preservation_plot(m: dict[str, Any]) -> str | None:
-    """Attribute preservation per direction, against chance, the untranslated source images
-    (what copying the input scores) and the ceiling."""
+    """Attribute preservation per direction (with its 95 % interval over the test images),
+    against chance, the untranslated source images (what copying the input scores) and the
+    ceiling."""
     dirs = {k: v["attributes"] for k, v in m["directions"].items() if v["attributes"]}
     if not dirs:
         return None
@@ -125,7 +126,11 @@ def preservation_plot(m: dict[str, Any]) -> str | None:
         (0.3, "ceiling", "ceiling", "#34a853"),
     ):
         vals = [(d.get(key) or {}).get("mean", 0) for d in dirs.values()]
-        ax.bar(xs + off, vals, 0.2, label=label, color=colour)
+        spans = [(d.get(f"{key}_interval") or {}).get("mean") for d in dirs.values()]
+        err = None  # the translations' 95 % interval over the test images, where measured
+        if all(spans):
+            err = np.array([[v - s[0], s[1] - v] for v, s in zip(vals, spans, strict=True)]).T
+        ax.bar(xs + off, vals, 0.2, label=label, color=colour, yerr=err, capsize=3)
     ax.set_xticks(xs, list(dirs)), ax.set_ylim(0, 1), ax.set_ylabel("mean attribute accuracy")
     ax.legend(fontsize=8)
     return _fig_png(fig)
@@ -143,10 +148,12 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
         soft = at.get("ceiling_blurred") or {}
         copy = at.get("untranslated") or {}
+        span = at.get("accuracy_interval") or {}
         rows_ = [
             [
                 n,
                 at["accuracy"][n],
+                f"{span[n][0]:.3f}–{span[n][1]:.3f}" if n in span else None,
                 (at["ceiling"] or {}).get(n),
                 soft.get(n),
                 copy.get(n),
@@ -157,6 +164,7 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         head = [
             "attribute",
             "preserved",
+            "95 % interval (test images)",
             "ceiling (real)",
             "ceiling (real, blurred)",
             "untranslated source",
@@ -228,6 +236,17 @@ def _classifier_note(classifiers: dict[str, dict[str, Any]]) -> str:
     return f"<p class='note'>evaluation classifiers — {'; '.join(items)}</p>"
 
 
+def _summary_value(v: Any) -> Any:
+    """A summary entry as the table shows it: a number, or per direction a number or an
+    interval ``[low, high]``."""
+    if not isinstance(v, dict):
+        return v
+    cell = {
+        a: f"{b[0]:.3f}–{b[1]:.3f}" if isinstance(b, list) else f"{b:.3f}" for a, b in v.items()
+    }
+    return ", ".join(f"{a}: {b}" for a, b in cell.items())
+
+
 def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> None:
     """Write the self-contained HTML report of metrics ``m``."""
     s = m["summary"]
@@ -240,15 +259,7 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
         "<h2>Summary</h2>",
         _table(
             ["metric", "value"],
-            [
-                [
-                    k.replace("_", " "),
-                    v
-                    if not isinstance(v, dict)
-                    else ", ".join(f"{a}: {b:.3f}" for a, b in v.items()),
-                ]
-                for k, v in s.items()
-            ],
+            [[k.replace("_", " "), _summary_value(v)] for k, v in s.items()],
         ),
     ]
     plot = preservation_plot(m)

@@ -68,11 +68,17 @@ def test_shuffled_labels_score_near_chance(trained, data):
 
 
 def test_trained_on_shuffled_labels_learns_nothing(data):
-    perm = torch.randperm(len(data["y"]), generator=torch.Generator().manual_seed(1))
-    clf = C.train_attribute_classifier(data["x"], data["y"][perm], NUM_CLASSES, seed=0, **FAST)
-    acc = attribute_accuracy(clf.predict(data["xt"]), data["yt"], NAMES)
+    """One shuffle is a noisy draw: a classifier that memorised random labels still maps each
+    of the three colours to some class, and by luck that mapping can agree with the test set's
+    colours (one shuffle read 0.51 against chance 0.39, in either memory layout). Over three
+    shuffles it averages near chance, far below the 0.95 the true labels give."""
     chance = chance_level(data["y"], NUM_CLASSES, NAMES, eval_labels=data["yt"])
-    assert acc["mean"] < chance["mean"] + 0.12, (acc, chance)
+    accs = []
+    for seed in (1, 2, 3):
+        perm = torch.randperm(len(data["y"]), generator=torch.Generator().manual_seed(seed))
+        clf = C.train_attribute_classifier(data["x"], data["y"][perm], NUM_CLASSES, seed=0, **FAST)
+        accs.append(attribute_accuracy(clf.predict(data["xt"]), data["yt"], NAMES)["mean"])
+    assert sum(accs) / len(accs) < chance["mean"] + 0.08, (accs, chance)
 
 
 def test_features_shape_and_other_sizes(trained, data):

@@ -47,6 +47,7 @@ def attribute_accuracy(pred: Tensor, target: Tensor, names: Sequence[str]) -> di
 
 INTERVAL_LEVEL = 0.95  # coverage of `attribute_interval`'s bootstrap intervals
 INTERVAL_RESAMPLES = 1000  # bootstrap resamples of the test images
+_BOOTSTRAP_ELEMENTS = 2**22  # values gathered per chunk of resamples (32 MiB of float64)
 
 
 def attribute_interval(
@@ -101,8 +102,13 @@ def _bootstrap(
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
     gen = torch.Generator().manual_seed(seed)
-    rows = torch.randint(len(values), (resamples, len(values)), generator=gen)
-    means = values[rows].mean(dim=1)  # (R, A): each resample's mean per column
+    n, a = values.shape
+    chunk = max(1, _BOOTSTRAP_ELEMENTS // max(n * a, 1))  # resamples gathered at once
+    parts = []
+    for start in range(0, resamples, chunk):
+        rows = torch.randint(n, (min(chunk, resamples - start), n), generator=gen)
+        parts.append(values[rows].mean(dim=1))  # (r, A): each resample's mean per column
+    means = torch.cat(parts)
     means = torch.cat([means, means.mean(dim=1, keepdim=True)], dim=1)
     q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=means.dtype)
     low, high = torch.quantile(means, q, dim=0).tolist()

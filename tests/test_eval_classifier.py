@@ -172,12 +172,18 @@ def test_training_record_saved_and_loaded(data, tmp_path):
     assert C.AttributeClassifier.load(tmp_path / "clf.pt").training_record == clf.training_record
 
 
-def test_data_key_tracks_files(tmp_path: Path):
-    files = [tmp_path / f"{i}.png" for i in range(3)]
+def test_data_key_tracks_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    files = [tmp_path / "data" / f"{i}.png" for i in range(3)]
+    files[0].parent.mkdir()
     for f in files:
         f.write_bytes(b"abc")
     key = C.data_key([str(f) for f in files], 32, "faces")
     assert key == C.data_key([str(f) for f in reversed(files)], 32, "faces")  # order-free
+    # the same files named relative to another working directory: the same data, the same key
+    monkeypatch.chdir(tmp_path)
+    assert key == C.data_key([f"data/{f.name}" for f in files], 32, "faces")
+    monkeypatch.chdir(files[0].parent)
+    assert key == C.data_key([f.name for f in files], 32, "faces")
     assert key != C.data_key([str(f) for f in files], 64, "faces")
     assert key != C.data_key([str(f) for f in files], 32, "digits")
     assert key != C.data_key([str(f) for f in files[:2]], 32, "faces")

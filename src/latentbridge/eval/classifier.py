@@ -324,11 +324,12 @@ def train_attribute_classifier(
 
 
 def data_key(paths: Sequence[str | os.PathLike[str]], size: int, extra: str = "") -> str:
-    """sha256 hex digest over the sorted file paths, their byte sizes and mtimes, ``size`` (the
-    image side the data is loaded at) and ``extra`` (e.g. the label schema). Any file added,
-    removed, renamed or rewritten changes the key."""
+    """sha256 hex digest over the sorted absolute file paths, their byte sizes and mtimes,
+    ``size`` (the image side the data is loaded at) and ``extra`` (e.g. the label schema). Any
+    file added, removed, renamed or rewritten changes the key; the same files named from another
+    working directory do not."""
     h = hashlib.sha256()
-    for p in sorted(os.fspath(p) for p in paths):
+    for p in sorted(os.path.abspath(os.fspath(p)) for p in paths):
         st = os.stat(p)
         h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     h.update(f"size={size}\0extra={extra}".encode())

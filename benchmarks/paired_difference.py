@@ -4,9 +4,10 @@ Both runs are read as ``latentbridge eval`` reads them (the same test split, the
 attribute classifiers, each run's weight average where it kept one); for every direction the
 script prints each run's mean attribute preservation with its 95 % interval over the test images,
 and the difference (first run minus second) with its paired 95 % interval
-(``latentbridge.eval.metrics.difference_interval``: every resample draws the same images for
-both). A difference whose interval holds 0 is one these test images cannot tell from none; it
-says nothing of the spread between training seeds, which only more seeds measure.
+(``latentbridge.eval.metrics.attribute_interval`` with ``against``: every resample draws the
+same images for both). A difference whose interval holds 0 is one these test images cannot
+tell from none; it says nothing of the spread between training seeds, which only more seeds
+measure.
 
     python benchmarks/paired_difference.py --data /tmp/fd32n --device cpu --runs runs/A runs/B
 """
@@ -58,7 +59,7 @@ def main() -> None:
             "first_interval": M.attribute_interval(one, target, names)["mean"],
             "second": M.attribute_accuracy(two, target, names)["mean"],
             "second_interval": M.attribute_interval(two, target, names)["mean"],
-            "difference_interval": M.difference_interval(one, two, target, names),
+            "difference_interval": M.attribute_interval(one, target, names, against=two),
         }
         rows.append(row)
         d = row["difference_interval"]["mean"]

@@ -104,26 +104,26 @@ def test_attribute_interval_is_the_test_set_s_binomial_noise():
         M.attribute_interval(pred, t[:3], names)
 
 
-def test_difference_interval_is_paired():
+def test_attribute_interval_against_another_reading_is_paired():
     """Two readers of the same 400 test images: equal readings differ by exactly 0; one that
     gets 10 more images right than the other differs by 0.025, an interval clear of 0, although
     each reading's own interval (± 0.05) holds the other's accuracy."""
     names = ["a", "b"]
     target = torch.zeros(400, 2, dtype=torch.long)
     half = torch.where((torch.arange(400) % 2 == 0)[:, None], 1, 0).expand(400, 2).clone()
-    assert M.difference_interval(half, half, target, names) == {
+    assert M.attribute_interval(half, target, names, against=half) == {
         n: [0.0, 0.0] for n in [*names, "mean"]
     }
     better = half.clone()
     better[:20:2] = 0  # ten of the images the first reading got wrong, now right
-    got = M.difference_interval(better, half, target, names)
+    got = M.attribute_interval(better, target, names, against=half)
     assert 0 < got["mean"][0] < 0.025 < got["mean"][1] < 0.05
     alone = M.attribute_interval(half, target, names)["mean"]
     assert alone[0] < 0.525 < alone[1]  # unpaired, the better reading's 0.525 looks the same
-    flipped = M.difference_interval(half, better, target, names)["mean"]
+    flipped = M.attribute_interval(half, target, names, against=better)["mean"]
     assert flipped == pytest.approx([-got["mean"][1], -got["mean"][0]], abs=0.003)
     with pytest.raises(ValueError):
-        M.difference_interval(better, half[:3], target, names)
+        M.attribute_interval(better, target, names, against=half[:3])
 
 
 def test_chance_level_is_majority_rate():

@@ -55,6 +55,7 @@ def attribute_interval(
     target: Tensor,
     names: Sequence[str],
     *,
+    against: Tensor | None = None,
     level: float = INTERVAL_LEVEL,
     resamples: int = INTERVAL_RESAMPLES,
     seed: int = 0,
@@ -64,32 +65,23 @@ def attribute_interval(
     ``"mean"`` (Efron & Tibshirani, 1993). Each of ``resamples`` resamples draws the samples (rows)
     with replacement, all attributes of a sample together, so the mean's interval counts how the
     attributes of one subject are kept or lost together. It measures the test set's finite size
-    only: a run trained with another seed varies beyond it. Deterministic given ``seed``."""
+    only: a run trained with another seed varies beyond it. Deterministic given ``seed``.
+
+    ``against``: another reading of the same images; the interval is then that of ``accuracy(pred)
+    - accuracy(against)``, a paired bootstrap (every resample draws the same images for both).
+    Images both get right or both get wrong do not move the difference, so it is known better
+    than the two intervals side by side suggest; one that holds 0 says these test images cannot
+    tell the two readings apart."""
+    hits = _hits(pred, target, names)
+    if against is not None:
+        hits = hits - _hits(against, target, names)
+    return _bootstrap(hits, names, level=level, resamples=resamples, seed=seed)
+
+
+def _hits(pred: Tensor, target: Tensor, names: Sequence[str]) -> Tensor:
+    """(B, A) float64 on the CPU: 1 where ``pred`` reads ``target``'s class."""
     attribute_accuracy(pred, target, names)  # the same shape checks
-    hit = (pred.to(target.device) == target).double().cpu()  # (B, A)
-    return _bootstrap(hit, names, level=level, resamples=resamples, seed=seed)
-
-
-def difference_interval(
-    pred_a: Tensor,
-    pred_b: Tensor,
-    target: Tensor,
-    names: Sequence[str],
-    *,
-    level: float = INTERVAL_LEVEL,
-    resamples: int = INTERVAL_RESAMPLES,
-    seed: int = 0,
-) -> dict[str, list[float]]:
-    """The interval of ``accuracy(pred_a) - accuracy(pred_b)`` when both read the same test
-    images (a paired bootstrap: every resample draws the same images for both), per attribute
-    and ``"mean"``. Images both get right or both get wrong do not move the difference, so it is
-    known better than the two `attribute_interval` side by side suggest; an interval that holds
-    0 says the test set cannot tell the two apart. Deterministic given ``seed``."""
-    attribute_accuracy(pred_a, target, names)
-    attribute_accuracy(pred_b, target, names)
-    hit_a = (pred_a.to(target.device) == target).double().cpu()
-    hit_b = (pred_b.to(target.device) == target).double().cpu()
-    return _bootstrap(hit_a - hit_b, names, level=level, resamples=resamples, seed=seed)
+    return (pred.to(target.device) == target).double().cpu()
 
 
 def _bootstrap(

@@ -104,7 +104,7 @@ def _bootstrap(
     means = torch.cat([means, means.mean(dim=1, keepdim=True)], dim=1)
     q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=means.dtype)
     low, high = torch.quantile(means, q, dim=0).tolist()
-    return {n: [lo, hi] for n, lo, hi in zip([*names, "mean"], low, high, strict=True)}
+    return {name: [lo, hi] for name, lo, hi in zip([*names, "mean"], low, high, strict=True)}
 
 
 def attribute_confusion(

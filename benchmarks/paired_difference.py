@@ -47,11 +47,9 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", type=Path, help="write the numbers here")
     a = p.parse_args()
-    (read_1, labels, names), (read_2, labels_2, _) = (readings(r, a.data, a.device) for r in a.runs)
+    (read_1, labels, names), (read_2, _, _) = (readings(r, a.data, a.device) for r in a.runs)
     rows = []
-    for key, target in labels.items():
-        if not torch.equal(target, labels_2[key]):
-            raise SystemExit(f"{key}: the two runs were not read on the same test images")
+    for key, target in labels.items():  # one --data: both runs read the same test images
         one, two = read_1[key], read_2[key]
         row = {
             "direction": key,

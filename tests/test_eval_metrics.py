@@ -104,6 +104,17 @@ def test_attribute_interval_is_the_test_set_s_binomial_noise():
         M.attribute_interval(pred, t[:3], names)
 
 
+def test_attribute_interval_in_chunks_is_the_same_interval(monkeypatch):
+    """A large test split is resampled a chunk of resamples at a time; the chunks draw the same
+    resamples as one gather would, so the interval does not depend on the chunk size."""
+    g = torch.Generator().manual_seed(1)
+    target = torch.randint(0, 2, (300, 2), generator=g)
+    pred = torch.where(torch.rand(300, 2, generator=g) < 0.3, 1 - target, target)
+    whole = M.attribute_interval(pred, target, ["a", "b"])
+    monkeypatch.setattr(M, "_BOOTSTRAP_ELEMENTS", 300 * 2 * 7)  # 7 resamples per chunk
+    assert M.attribute_interval(pred, target, ["a", "b"]) == whole
+
+
 def test_attribute_interval_against_another_reading_is_paired():
     """Two readers of the same 400 test images: equal readings differ by exactly 0; one that
     gets 10 more images right than the other differs by 0.025, an interval clear of 0, although

@@ -128,6 +128,7 @@ def test_eval_writes_metrics_and_self_contained_report(
     assert m["summary"]["attribute_preservation_interval"]["photo->cartoon"] == span["mean"]
     assert f"(95 % interval {span['mean'][0]:.3f}–{span['mean'][1]:.3f};" in text
     assert "<th>95 % interval (test images)</th>" in html
+    assert f"photo-&gt;cartoon: {span['mean'][0]:.3f}–{span['mean'][1]:.3f}" in html  # summary
 
 
 def test_classifier_options_reach_every_classifier(
@@ -575,7 +576,62 @@ def _diagnostic(name: str, monkeypatch: pytest.MonkeyPatch) -> object:
         evaluator, classifier_steps=30, classifier_rounds=1, two_sample_steps=10
     )
     monkeypatch.setattr(shared, "evaluator", tiny_fit)
-    return importlib.import_module(name)
+    module = importlib.import_module(name)
+    if hasattr(module, "evaluator"):  # a script that builds its evaluators itself
+        monkeypatch.setattr(module, "evaluator", tiny_fit)
+    return module
+
+
+def test_paired_difference_reads_two_runs_as_eval_does(
+    run: Path,
+    faces: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``benchmarks/paired_difference.py``: a run against itself differs by exactly 0 in every
+    direction; against another run each side is eval's own preservation of that run, and the
+    difference their difference; data without labels is refused."""
+    import json
+    import shutil
+
+    from latentbridge.eval.evaluate import evaluator
+
+    script = _diagnostic("paired_difference", monkeypatch)
+    other = tmp_path / "other"
+    train = ["train", "--data", str(faces), "--out", str(other), "--method", "xgan"]
+    train += ["--steps", "2", "--device", "cpu", "--no-progress", *SETS, "--set", "train.seed=1"]
+    assert main(train) == 0
+    out = tmp_path / "pairs.json"
+    argv = ["x", "--data", str(faces), "--device", "cpu", "--json", str(out), "--runs"]
+    monkeypatch.setattr("sys.argv", [*argv, str(run), str(run)])
+    script.main()  # type: ignore[attr-defined]
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["direction"] for r in rows} == {"photo->cartoon", "cartoon->photo"}
+    for r in rows:
+        assert r["first"] == r["second"] and r["first_interval"] == r["second_interval"]
+        assert all(v == [0.0, 0.0] for v in r["difference_interval"].values())
+    monkeypatch.setattr("sys.argv", [*argv, str(run), str(other)])
+    script.main()  # type: ignore[attr-defined]
+    rows = json.loads(out.read_text())["rows"]
+    tiny = {"classifier_steps": 30, "classifier_rounds": 1, "two_sample_steps": 10}
+    evs = [evaluator(r, faces, device="cpu", **tiny) for r in (run, other)]
+    for r in rows:
+        a, b = r["direction"].split("->")
+        first, second = (ev.direction(a, b)["attributes"] for ev in evs)
+        assert r["first"] == pytest.approx(first["accuracy"]["mean"])
+        assert r["second"] == pytest.approx(second["accuracy"]["mean"])
+        assert r["first_interval"] == pytest.approx(first["accuracy_interval"]["mean"])
+        low, high = r["difference_interval"]["mean"]
+        assert low <= r["first"] - r["second"] <= high
+    printed = capsys.readouterr().out
+    assert "paired 95 % interval" in printed and "photo->cartoon:" in printed
+    unlabelled = tmp_path / "unlabelled"
+    shutil.copytree(faces, unlabelled)
+    (unlabelled / "attributes.json").unlink()
+    monkeypatch.setattr("sys.argv", ["x", "--data", str(unlabelled), "--runs", str(run), str(run)])
+    with pytest.raises(SystemExit, match="no attribute labels"):
+        script.main()  # type: ignore[attr-defined]
 
 
 def test_attribute_grid_counts_what_eval_reads(

@@ -339,6 +339,37 @@ def test_comparison_table_shows_the_spread_over_seeds_and_the_references() -> No
     assert "for reference: chance 0.385." in md and "untranslated" not in md
 
 
+def test_comparison_table_gives_each_direction_with_its_interval_or_spread() -> None:
+    from latentbridge.eval.commands import COLUMNS, comparison_table
+
+    def run(ab: float, ba: float, interval: bool = True) -> dict[str, object]:
+        summary: dict[str, object] = {**dict.fromkeys(COLUMNS, (ab + ba) / 2)}
+        summary["attribute_preservation"] = {"a->b": ab, "b->a": ba}
+        if interval:
+            summary["attribute_preservation_interval"] = {
+                "a->b": [ab - 0.02, ab + 0.03],
+                "b->a": [ba - 0.04, ba + 0.01],
+            }
+        return {"step": 10, "summary": summary}
+
+    results = {
+        "one": [run(0.8, 0.7)],
+        "two": [run(0.8, 0.6), run(0.6, 0.6)],
+        "old": [run(0.5, 0.4, interval=False)],
+        "none": [{"step": 10, "summary": dict.fromkeys(COLUMNS)}],
+    }
+    md, html = comparison_table(results)
+    head, _, one, two, old, none = md.splitlines()[:6]
+    assert head.startswith(
+        "| method | runs | steps | attribute preservation | preservation a->b | preservation b->a |"
+    )
+    assert one.startswith("| one | 1 | 10 | 0.750 | 0.800 (0.780–0.830) | 0.700 (0.660–0.710) |")
+    assert two.startswith("| two | 2 | 10 | 0.650 ± 0.071 | 0.700 ± 0.141 | 0.600 ± 0.000 |")
+    assert old.startswith("| old | 1 | 10 | 0.450 | 0.500 | 0.400 |")
+    assert none.startswith("| none | 1 | 10 | — | — | — |")
+    assert "<th>preservation a-&gt;b</th>" in html and "<td>0.800 (0.780–0.830)</td>" in html
+
+
 def test_comparison_plot_draws_the_references_as_lines() -> None:
     import matplotlib.pyplot as plt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import shutil
 import statistics
@@ -205,19 +206,47 @@ def _cell(values: list[float | None]) -> str:
     return f"{statistics.mean(vals):.3f} ± {statistics.stdev(vals):.3f}"
 
 
+def _direction_cell(ms: list[dict[str, Any]], direction: str) -> str:
+    """One direction's preservation: mean ± std over seeds, or one run's value with its 95 %
+    interval over the test images (metrics written before intervals existed: the value alone)."""
+    vals = [(m["summary"].get("attribute_preservation") or {}).get(direction) for m in ms]
+    cell = _cell(vals)
+    if len(ms) == 1 and vals[0] is not None:
+        low_high = (ms[0]["summary"].get("attribute_preservation_interval") or {}).get(direction)
+        if low_high:
+            cell += f" ({low_high[0]:.3f}–{low_high[1]:.3f})"
+    return cell
+
+
+def preservation_directions(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Every direction any run reads attribute preservation in, in first-seen order."""
+    seen: dict[str, None] = {}
+    for ms in results.values():
+        for m in ms:
+            seen.update(dict.fromkeys(m["summary"].get("attribute_preservation") or {}))
+    return list(seen)
+
+
 def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
-    """Markdown and HTML tables: one row per method, mean ± std over seeds."""
-    head = ["method", "runs", "steps"] + list(COLUMNS.values())
+    """Markdown and HTML tables: one row per method, mean ± std over seeds; beside the mean
+    preservation, one column per direction (with the test images' 95 % interval where a method
+    has one run)."""
+    directions = preservation_directions(results)
+    names = list(COLUMNS.values())
+    head = ["method", "runs", "steps", names[0], *(f"preservation {d}" for d in directions)]
+    head += names[1:]
     rows = []
     for method, ms in results.items():
         cells = [_cell([m["summary"][k] for m in ms]) for k in COLUMNS]
-        rows.append(
-            [method, str(len(ms)), str(round(statistics.mean(m["step"] for m in ms))), *cells]
-        )
+        per_direction = [_direction_cell(ms, d) for d in directions]
+        steps = str(round(statistics.mean(m["step"] for m in ms)))
+        rows.append([method, str(len(ms)), steps, cells[0], *per_direction, *cells[1:]])
     md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
     md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
-    th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     table = f"<table><tr>{th}</tr>{body}</table>"
     from latentbridge.eval.report import preservation_references
 

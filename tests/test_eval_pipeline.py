@@ -370,6 +370,44 @@ def test_comparison_table_gives_each_direction_with_its_interval_or_spread() -> 
     assert "<th>preservation a-&gt;b</th>" in html and "<td>0.800 (0.780–0.830)</td>" in html
 
 
+def test_preservation_plot_draws_the_interval_as_the_translations_error_bar() -> None:
+    import matplotlib.pyplot as plt
+
+    from latentbridge.eval.report import preservation_figure, preservation_plot
+
+    def attributes(value: float, interval: list[float] | None) -> dict[str, object]:
+        at: dict[str, object] = {
+            "accuracy": {"mean": value},
+            "chance": {"mean": 0.4},
+            "untranslated": {"mean": 0.6},
+            "ceiling": {"mean": 0.99},
+        }
+        if interval:
+            at["accuracy_interval"] = {"mean": interval}
+        return at
+
+    m = {
+        "directions": {
+            "a->b": {"attributes": attributes(0.8, [0.77, 0.84])},
+            "b->a": {"attributes": attributes(0.7, [0.66, 0.72])},
+        }
+    }
+    fig = preservation_figure(m)
+    bars = {c.get_label(): c for c in fig.axes[0].containers}
+    assert [p.get_height() for p in bars["translated"]] == pytest.approx([0.8, 0.7])
+    (lines,) = bars["translated"].errorbar.lines[2]  # the vertical bar of each direction
+    ends = [y for seg in lines.get_segments() for y in (seg[0][1], seg[1][1])]
+    assert ends == pytest.approx([0.77, 0.84, 0.66, 0.72])
+    assert all(bars[k].errorbar is None for k in ("chance", "untranslated", "ceiling"))
+    plt.close(fig)
+    # metrics written before intervals existed: bars without error bars; no attributes: no plot
+    m["directions"]["b->a"]["attributes"] = attributes(0.7, None)
+    fig = preservation_figure(m)
+    assert all(c.errorbar is None for c in fig.axes[0].containers)
+    plt.close(fig)
+    assert preservation_plot({"directions": {"a->b": {"attributes": None}}}) is None
+
+
 def test_comparison_plot_draws_the_references_as_lines() -> None:
     import matplotlib.pyplot as plt
 

@@ -108,7 +108,14 @@ def _fig_png(fig: Any) -> str:
 def preservation_plot(m: dict[str, Any]) -> str | None:
     """Attribute preservation per direction (with its 95 % interval over the test images),
     against chance, the untranslated source images (what copying the input scores) and the
-    ceiling."""
+    ceiling, as a PNG data URI; None where no direction has attributes."""
+    fig = preservation_figure(m)
+    return None if fig is None else _fig_png(fig)
+
+
+def preservation_figure(m: dict[str, Any]) -> Any:
+    """The matplotlib figure of :func:`preservation_plot`: four bars per direction, the
+    translated one with its interval as an error bar where ``metrics.json`` has one."""
     dirs = {k: v["attributes"] for k, v in m["directions"].items() if v["attributes"]}
     if not dirs:
         return None
@@ -133,7 +140,7 @@ def preservation_plot(m: dict[str, Any]) -> str | None:
         ax.bar(xs + off, vals, 0.2, label=label, color=colour, yerr=err, capsize=3)
     ax.set_xticks(xs, list(dirs)), ax.set_ylim(0, 1), ax.set_ylabel("mean attribute accuracy")
     ax.legend(fontsize=8)
-    return _fig_png(fig)
+    return fig
 
 
 def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:

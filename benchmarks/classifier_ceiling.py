@@ -15,8 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
+from latentbridge.data.labels import read_attributes
 from latentbridge.eval.classifier import train_attribute_classifier
-from latentbridge.eval.labelled import load_split, read_attributes
+from latentbridge.eval.labelled import load_split
 from latentbridge.eval.metrics import attribute_accuracy
 
 

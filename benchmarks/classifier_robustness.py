@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from latentbridge.data.labels import read_attributes
 from latentbridge.eval.classifier import gaussian_blur, train_attribute_classifier
-from latentbridge.eval.labelled import load_split, read_attributes
+from latentbridge.eval.labelled import load_split
 from latentbridge.eval.metrics import attribute_accuracy
 
 

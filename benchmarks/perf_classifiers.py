@@ -28,10 +28,11 @@ import torch
 import torch.multiprocessing as mp
 
 from latentbridge.data.folders import find_domains
+from latentbridge.data.labels import read_attributes
 from latentbridge.eval import classifier
 from latentbridge.eval.classifier import train_attribute_classifier
 from latentbridge.eval.evaluate import CLASSIFIER_BLUR
-from latentbridge.eval.labelled import load_split, read_attributes
+from latentbridge.eval.labelled import load_split
 
 
 def train_one(data: Path, size: int, domain: str, steps: int, threads: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,26 @@ def make_domains(
         for i in range(n):
             img = (rng.random((side, side, 3)) * 80 + base).clip(0, 255).astype(np.uint8)
             Image.fromarray(img).save(folder / f"img_{i:02d}.png")
+    return root
+
+
+def make_labelled(root: Path, domains: dict[str, int]) -> Path:
+    """Domains of flat grey images, image i at grey level 10 * i, labelled ``level = i`` and
+    ``parity = i % 2`` in labels.csv (``domains``: name -> number of labelled images; one more
+    image than that, unlabelled, where the number is negative)."""
+    root.mkdir(parents=True)
+    (root / "attributes.json").write_text(
+        json.dumps({"attributes": {"level": [str(i) for i in range(20)], "parity": ["0", "1"]}})
+    )
+    for name, n in domains.items():
+        folder = root / name
+        folder.mkdir()
+        rows = ["file,level,parity"]
+        for i in range(abs(n) + (n < 0)):
+            Image.fromarray(np.full((8, 8, 3), 10 * i, np.uint8)).save(folder / f"{i:02d}.png")
+            if i < abs(n):
+                rows.append(f"{i:02d}.png,{i},{i % 2}")
+        (folder / "labels.csv").write_text("\n".join(rows) + "\n")
     return root
 
 

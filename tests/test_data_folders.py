@@ -14,7 +14,7 @@ from PIL import Image
 from latentbridge.data.folders import find_domains, read_image
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
-from tests.conftest import make_domains
+from tests.conftest import make_domains, make_labelled
 
 
 def test_layouts(tmp_path: Path) -> None:
@@ -135,3 +135,22 @@ def test_batches_depend_only_on_seed_and_step(two_domains: Path) -> None:
     import torch
 
     assert torch.equal(torch.cat([h["A"] for h in halves]), x["A"])  # ranks split the same batch
+
+
+def test_batches_carry_the_labels_of_their_own_images(tmp_path: Path) -> None:
+    import torch
+
+    from latentbridge.data.stream import LABELS, split_labels
+
+    root = make_labelled(tmp_path / "d", {"A": 12, "B": 9, "C": -5})  # C: one image unlabelled
+    data = TrainData(root, size=8, seed=0, flip=True, labels=True)
+    assert sorted(data.labels) == ["A", "B"]  # a labels.csv must name every image
+    for step in range(3):
+        images, labels = split_labels(data.batch(step, batch_size=6))
+        assert sorted(images) == ["A", "B", "C"] and sorted(labels) == ["A", "B"]
+        for d, y in labels.items():
+            level = ((images[d][:, 0, 0, 0] + 1) * 127.5 / 10).round().long()
+            assert torch.equal(y[:, 0], level) and torch.equal(y[:, 1], level % 2)
+    assert not any(
+        k.startswith(LABELS) for k in TrainData(root, size=8, seed=0).batch(0, batch_size=6)
+    )

@@ -244,3 +244,64 @@ def test_gradient_penalty_of_a_linear_critic_is_its_squared_weight_norm() -> Non
     # a constant critic has no gradient: no penalty
     x2 = torch.randn(5, 3, 4, 4, requires_grad=True)
     assert losses.gradient_penalty(x2.sum(dim=(1, 2, 3)) * 0 + 1.0, x2).item() == 0.0
+
+
+def _brute_centroid_distance(
+    za: torch.Tensor, ya: torch.Tensor, zb: torch.Tensor, yb: torch.Tensor
+):
+    """The unbiased class-conditional distance, pair by pair, for the formula to be checked."""
+    a, b = za.flatten(1).double(), zb.flatten(1).double()
+    values = []
+    for k in range(ya.shape[1]):
+        for c in range(int(max(ya[:, k].max(), yb[:, k].max())) + 1):
+            sa, sb = a[ya[:, k] == c], b[yb[:, k] == c]
+            if len(sa) < 2 or len(sb) < 2:
+                continue
+            within = [
+                sum(float(s[i] @ s[j]) for i in range(len(s)) for j in range(len(s)) if i != j)
+                / (len(s) * (len(s) - 1))
+                for s in (sa, sb)
+            ]
+            across = float((sa @ sb.T).mean())
+            values.append((within[0] + within[1] - 2 * across) / a.shape[1])
+    return sum(values) / len(values)
+
+
+def test_class_centroid_distance_is_the_pairwise_unbiased_estimate() -> None:
+    gen = torch.Generator().manual_seed(0)
+    za, zb = torch.randn(12, 3, 2, 2, generator=gen), torch.randn(10, 3, 2, 2, generator=gen)
+    ya = torch.stack([torch.arange(12) % 3, torch.arange(12) % 2], 1)
+    yb = torch.stack([torch.arange(10) % 4, torch.arange(10) // 5], 1)  # class 3: b only
+    got = losses.class_centroid_distance(za, ya, zb, yb).item()
+    assert got == pytest.approx(_brute_centroid_distance(za, ya, zb, yb), rel=1e-5)
+
+
+def test_class_centroid_distance_measures_the_class_means_not_the_spread() -> None:
+    """Over many batches it reads the squared distance of the two domains' class means, per
+    coordinate: 0 for the same class-conditional codes however wide, |shift|^2 / D for one class
+    moved; the plain distance of batch means would read the sampling variance on top."""
+    gen = torch.Generator().manual_seed(1)
+    y = torch.arange(16).remainder(4)[:, None]  # four classes, four samples each
+    means = torch.randn(4, 8, generator=gen) * 3
+
+    def draw(shift: torch.Tensor | None = None) -> torch.Tensor:
+        z = means[y[:, 0]] + 2.0 * torch.randn(16, 8, generator=gen)  # spread 2 around the mean
+        return z if shift is None else z + shift * (y == 2)
+
+    same = torch.tensor([losses.class_centroid_distance(draw(), y, draw(), y) for _ in range(400)])
+    assert abs(same.mean().item()) < 0.1  # the plain estimate would read about 2 * 4 / 4 = 2
+    shift = torch.tensor([3.0, 0, 0, 0, 0, 0, 0, 0])  # class 2 moved by 3 in one of 8 coordinates
+    moved = [losses.class_centroid_distance(draw(), y, draw(shift), y) for _ in range(400)]
+    # one class of four moved: the mean over classes is (9 / 8) / 4
+    assert torch.tensor(moved).mean().item() == pytest.approx(9 / 8 / 4, abs=0.1)
+
+
+def test_class_centroid_distance_skips_classes_too_rare_to_measure() -> None:
+    za = torch.randn(4, 5, requires_grad=True)
+    zb = torch.randn(4, 5)
+    ya = torch.tensor([[0], [0], [1], [2]])  # only class 0 has two samples in a
+    yb = torch.tensor([[1], [1], [2], [2]])  # and b has none of it
+    d = losses.class_centroid_distance(za, ya, zb, yb)
+    assert d.item() == 0.0
+    d.backward()  # still a graph: a step whose batches share no class trains nothing from it
+    assert za.grad is not None and not za.grad.any()

@@ -36,6 +36,21 @@ def test_every_method_trains(method: str, two_domains: Path, tmp_path: Path) -> 
     assert "gen/recon/A->A" in (tmp_path / method / "log.jsonl").read_text()
 
 
+def test_class_alignment_trains_on_labelled_domains_and_says_what_it_lacks(tmp_path: Path) -> None:
+    from tests.conftest import make_domains, make_labelled
+
+    root = make_labelled(tmp_path / "d", {"A": 12, "B": 12})
+    run(root, tmp_path / "run", "bridge", 3, train__warmup=1, loss__labels=1.0)
+    logged = [
+        json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()
+    ]
+    values = [r["gen/labels/A|B"] for r in logged if "gen/labels/A|B" in r]
+    assert values and all(v == v for v in values)  # logged, finite (the warm-up step has none)
+    unlabelled = make_domains(tmp_path / "u")
+    with pytest.raises(UserError, match="labels in at least two domains.*found them for none"):
+        run(unlabelled, tmp_path / "u_run", "bridge", 1, loss__labels=1.0)
+
+
 def _state(t: Trainer) -> dict[str, torch.Tensor]:
     s = {f"gen.{k}": v for k, v in t.model.gen.state_dict().items()}
     s.update({f"dis.{k}": v for k, v in t.model.dis.state_dict().items()})

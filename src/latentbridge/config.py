@@ -107,6 +107,10 @@ class LossConfig:
     diffaug: str = ""  # D sees real and fake images augmented, e.g. "color,translation,cutout"
     latent_adv: float = 0.0  # encoders fool the latent domain discriminator (Lample et al.)
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
+    # z of every class has the same mean in every domain, per attribute of labels.csv: uses the
+    # training images' labels (in >= 2 domains), so NOT unsupervised; a measure of what aligned
+    # codes would buy, and for data labelled in part (losses.class_centroid_distance)
+    labels: float = 0.0
     # std of Gaussian noise added to x (in [-1, 1]) before EN_a reads it in training; every term
     # still compares with the clean x (denoising auto-encoders: codes and decoders learn to
     # ignore pixel grain, so a grainy domain's grain is not drawn into a flat one)
@@ -173,7 +177,9 @@ class LossConfig:
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples
-    ramp_steps: int = 0  # latent_adv, moments, semantic, teacher, nce ramp from 0 over N steps
+    ramp_steps: int = (
+        0  # latent_adv, moments, labels, semantic, teacher, nce ramp from 0 over N steps
+    )
 
 
 @dataclass(frozen=True)

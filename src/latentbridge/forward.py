@@ -17,6 +17,9 @@ With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = 
 TraVeLGAN (``loss.travel``): ``e[a] = S(x[a])`` and ``e_ab = S(x_ab)``, the siamese network's
 embeddings of the real batch and of its translation.
 
+Labels (``loss.labels``): ``y[a]``, the (B, A) class ids of x[a] where the batch carries them
+(the ``labels/<a>`` entries of :class:`~latentbridge.data.stream.TrainData`'s batches).
+
 CoGAN's coupled generation: ``z_prior`` ~ N(0, I), one draw of a code's shape for the whole step;
 ``x_prior[b] = DE_b(z_prior)`` in every domain from the same draw (with a drawn style, if any);
 ``mu_prior[b] = EN_b(x_prior[b])`` reads a sample back as a fixed image (the encoder inverts the
@@ -30,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+
+from latentbridge.data.stream import split_labels
 
 if TYPE_CHECKING:
     from latentbridge.model import Translator
@@ -50,7 +55,7 @@ class Forward:
         input_noise: float = 0.0,
     ) -> None:
         self.gen = gen
-        self.x = x
+        self.x, self.y = split_labels(x)
         self.sample = sample
         self.read_noise = read_noise
         self.back_translate = back_translate

@@ -88,6 +88,15 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def labels(f: Forward, c: Context) -> dict[str, Tensor]:
+    known = [a for a in c.domains if a in f.y]
+    return {
+        f"labels/{a}|{b}": losses.class_centroid_distance(f.mu(a), f.y[a], f.mu(b), f.y[b])
+        for i, a in enumerate(known)
+        for b in known[i + 1 :]
+    }
+
+
 def cycle(f: Forward, c: Context) -> dict[str, Tensor]:
     k, only = c.cfg.cycle_scale, name_list(c.cfg.cycle_from)
     return {
@@ -251,6 +260,7 @@ GEN_TERMS: dict[str, Term] = {
     "invert": invert,
     "latent_adv": latent_adv,
     "moments": moments,
+    "labels": labels,
     "cycle": cycle,
     "identity": identity,
     "mirror": mirror,
@@ -275,7 +285,7 @@ DIS_TERMS: dict[str, Term] = {
 }
 AUTOENCODER_TERMS = ("recon", "recon_grad", "kl")  # the only terms of the warm-up phase
 # the alignment terms that loss.ramp_steps ramps
-RAMPED_TERMS = ("latent_adv", "moments", "semantic", "nce", "teacher")
+RAMPED_TERMS = ("latent_adv", "moments", "labels", "semantic", "nce", "teacher")
 
 
 def weights(cfg: LossConfig, *, step: int, warmup: int) -> dict[str, float]:

@@ -17,7 +17,17 @@ import torch
 from torch import Tensor
 
 from latentbridge.data.folders import decode_all, find_domains, list_images, warn_skipped
+from latentbridge.data.labels import read_attributes, read_labels
 from latentbridge.errors import UserError
+
+LABELS = "labels/"  # a batch's key prefix for the class ids of a domain's images
+
+
+def split_labels(batch: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """A batch -> (images per domain, class ids per labelled domain)."""
+    images = {k: v for k, v in batch.items() if not k.startswith(LABELS)}
+    labels = {k[len(LABELS) :]: v for k, v in batch.items() if k.startswith(LABELS)}
+    return images, labels
 
 
 class DomainStream:
@@ -55,7 +65,9 @@ def to_tensor(images: np.ndarray) -> Tensor:
 
 
 class TrainData:
-    """The training images of every domain, decoded once (and checked) at start-up."""
+    """The training images of every domain, decoded once (and checked) at start-up; with
+    ``labels``, also the class ids of ``labels.csv`` where a domain's file covers its images
+    (``self.labels``, the attribute table in ``self.attributes``)."""
 
     def __init__(
         self,
@@ -66,6 +78,7 @@ class TrainData:
         flip: bool = False,
         split: str = "train",
         domains: list[str] | None = None,
+        labels: bool = False,
     ) -> None:
         folders = find_domains(Path(root), split)
         if not folders:
@@ -84,6 +97,13 @@ class TrainData:
             if not decoded.paths:
                 raise UserError(f"domain {d!r} has no readable image in {folder}")
             self.images[d], self.paths[d] = decoded.images, decoded.paths
+        self.attributes = read_attributes(Path(root)) if labels else None
+        self.labels: dict[str, Tensor] = {}
+        for d, folder in folders.items():
+            names = [str(p.relative_to(folder)) for p in self.paths[d]]
+            found = read_labels(folder, names, self.attributes.names) if self.attributes else None
+            if found is not None:
+                self.labels[d] = found
         self.streams = {
             d: DomainStream(len(self.images[d]), seed=seed, domain_index=i, flip=flip)
             for i, d in enumerate(self.domains)
@@ -104,6 +124,8 @@ class TrainData:
             imgs = self.images[d][idx]
             imgs[flips] = imgs[flips, :, ::-1]
             out[d] = to_tensor(imgs)
+            if d in self.labels:  # data.flip is for classes that survive a mirror
+                out[LABELS + d] = self.labels[d][idx]
         return out
 
     def fixed(self, n: int) -> dict[str, Tensor]:

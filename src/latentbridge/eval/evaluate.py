@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from latentbridge.api import Pipeline, load
+from latentbridge.data.labels import Attributes, read_attributes
 from latentbridge.eval import metrics as M
 from latentbridge.eval.classifier import (
     AttributeClassifier,
@@ -33,12 +34,7 @@ from latentbridge.eval.classifier import (
     load_feature_network,
     load_or_train_classifier,
 )
-from latentbridge.eval.labelled import (
-    Attributes,
-    load_split,
-    pairs_by_name,
-    read_attributes,
-)
+from latentbridge.eval.labelled import load_split, pairs_by_name
 
 SCHEMA = 1  # bumped when a key of metrics.json changes meaning
 

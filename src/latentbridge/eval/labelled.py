@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from latentbridge.data.folders import decode_all, find_domains, list_images, warn_skipped
+from latentbridge.data.labels import read_attributes, read_labels
 from latentbridge.data.stream import to_tensor
 from latentbridge.errors import UserError
 
@@ -26,38 +24,6 @@ class DomainSet:
     names: list[str]
     paths: list[Path]
     labels: Tensor | None
-
-
-@dataclass
-class Attributes:
-    names: list[str]
-    classes: list[list[str]]
-    paired_test: bool
-
-    @property
-    def num_classes(self) -> list[int]:
-        return [len(c) for c in self.classes]
-
-
-def read_attributes(root: Path) -> Attributes | None:
-    """``DIR/attributes.json`` (written by ``latentbridge data``), if present."""
-    path = Path(root) / "attributes.json"
-    if not path.is_file():
-        return None
-    meta = json.loads(path.read_text())
-    attrs = meta.get("attributes", {})
-    return Attributes(list(attrs), [list(v) for v in attrs.values()], bool(meta.get("paired_test")))
-
-
-def _read_labels(folder: Path, names: list[str], attrs: list[str]) -> Tensor | None:
-    path = folder / "labels.csv"
-    if not path.is_file() or not attrs:
-        return None
-    with path.open(newline="") as f:
-        rows = {row["file"]: row for row in csv.DictReader(f)}
-    if any(n not in rows for n in names):
-        return None
-    return torch.tensor([[int(rows[n][a]) for a in attrs] for n in names], dtype=torch.long)
 
 
 def load_split(
@@ -78,7 +44,7 @@ def load_split(
         decoded = decode_all(files, size)
         warn_skipped(decoded.skipped, f"{split} domain {d!r}")
         names = [str(p.relative_to(folder)) for p in decoded.paths]
-        labels = _read_labels(folder, names, attrs.names if attrs else [])
+        labels = read_labels(folder, names, attrs.names if attrs else [])
         out[d] = DomainSet(to_tensor(decoded.images), names, decoded.paths, labels)
     return out
 

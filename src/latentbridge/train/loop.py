@@ -146,8 +146,19 @@ class Trainer:
         check_native(self.precision, self.dist.device)  # before any image is read
         domains = ckpt["domains"] if ckpt else None
         self.data = TrainData(
-            data, size=cfg.data.size, seed=cfg.train.seed, flip=cfg.data.flip, domains=domains
+            data,
+            size=cfg.data.size,
+            seed=cfg.train.seed,
+            flip=cfg.data.flip,
+            domains=domains,
+            labels=cfg.loss.labels > 0,
         )
+        if cfg.loss.labels > 0 and len(self.data.labels) < 2:
+            raise UserError(
+                f"loss.labels needs the training images' labels in at least two domains: "
+                f"{data}/attributes.json and a labels.csv naming every training image of a "
+                f"domain; found them for {sorted(self.data.labels) or 'none'}"
+            )
         seed_everything(cfg.train.seed)
         self.autocast = autocast_factory(self.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)

@@ -783,3 +783,29 @@ def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     gap = next(x for x in lines if x.startswith("photo->cartoon: mean |x_ab - x_ab_mirror|"))
     assert float(gap.split("|")[2].split()[0]) > 1e-3
     assert any(x.startswith("cartoon->photo: preservation of average") for x in lines)
+
+
+def test_code_variance_reads_how_much_of_a_code_the_attributes_explain(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/code_variance.py``: codes that are a function of the classes are explained
+    whole, codes of pure noise about as much as chance says, and the script prints a line per
+    labelled domain of a run."""
+    script = _diagnostic("code_variance", monkeypatch)
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (400, 2), generator=gen)
+    table = torch.randn(2, 3, 5, generator=gen)
+    coded = table[0, labels[:, 0]] + table[1, labels[:, 1]]  # (400, 5), additive in the classes
+    assert script.explained(coded, labels, [3, 3]) == pytest.approx(1.0)  # type: ignore[attr-defined]
+    noise = torch.randn(400, 50, generator=gen)
+    chance = 4 / 399  # two attributes of three classes: four columns besides the intercept
+    r2 = script.explained(noise, labels, [3, 3])  # type: ignore[attr-defined]
+    assert abs(r2 - chance) < 0.005
+    half = coded + noise[:, :5] * coded.std(0)  # as much noise as signal in every coordinate
+    assert 0.4 < script.explained(half, labels, [3, 3]) < 0.6  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        "sys.argv", ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
+    )
+    script.main()  # type: ignore[attr-defined]
+    printed = capsys.readouterr().out
+    assert "photo:" in printed and "cartoon:" in printed and "the attributes explain" in printed

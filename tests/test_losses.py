@@ -305,3 +305,49 @@ def test_class_centroid_distance_skips_classes_too_rare_to_measure() -> None:
     assert d.item() == 0.0
     d.backward()  # still a graph: a step whose batches share no class trains nothing from it
     assert za.grad is not None and not za.grad.any()
+
+
+def test_prototype_classification_is_the_leave_one_out_cross_entropy() -> None:
+    gen = torch.Generator().manual_seed(2)
+    za, zb = torch.randn(7, 2, 2, 2, generator=gen), torch.randn(6, 2, 2, 2, generator=gen)
+    ya = torch.tensor([[0, 1], [0, 0], [1, 1], [1, 0], [2, 1], [0, 0], [1, 1]])
+    yb = torch.tensor([[0, 0], [2, 1], [1, 0], [0, 1], [1, 1], [3, 0]])  # class 3: one code
+    z, y = torch.cat([za, zb]).flatten(1).double(), torch.cat([ya, yb])
+    scale = z.var(0).mean()
+    expected = []
+    for k in range(2):
+        rows = []
+        for i in range(len(z)):
+            members = [j for j in range(len(z)) if y[j, k] == y[i, k] and j != i]
+            if not members:
+                continue  # a class of one: nothing to classify it by
+            logits = []
+            for c in range(int(y[:, k].max()) + 1):
+                pool = members if c == y[i, k] else [j for j in range(len(z)) if y[j, k] == c]
+                d2 = ((z[i] - z[pool].mean(0)) ** 2).mean() if pool else None
+                logits.append(-d2 / scale if d2 is not None else float("-inf"))
+            rows.append(F.cross_entropy(torch.tensor(logits)[None], y[i, k][None]))
+        expected.append(torch.stack(rows).mean())
+    got = losses.prototype_classification([za, zb], [ya, yb])
+    assert got.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
+
+
+def test_prototype_classification_asks_each_class_to_stand_out_in_the_same_place() -> None:
+    gen = torch.Generator().manual_seed(3)
+    y = torch.arange(12).remainder(3)[:, None]
+    means = torch.randn(3, 16, generator=gen) * 4
+
+    def codes(order: list[int]) -> torch.Tensor:
+        return means[torch.tensor(order)[y[:, 0]]] + 0.1 * torch.randn(12, 16, generator=gen)
+
+    aligned = losses.prototype_classification([codes([0, 1, 2]), codes([0, 1, 2])], [y, y])
+    swapped = losses.prototype_classification([codes([0, 1, 2]), codes([1, 2, 0])], [y, y])
+    # aligned: the floor the variance-scaled temperature leaves (about 0.2 for three classes)
+    assert aligned.item() < 0.3  # and the same classes at other places in b: near ln 3 = 1.10
+    assert swapped.item() > 0.9
+    spread = [codes([0, 1, 2]) + 4 * torch.randn(12, 16, generator=gen) for _ in range(2)]
+    assert losses.prototype_classification(spread, [y, y]).item() > 0.5  # drowned by the rest
+    big = [10 * c for c in spread]  # the code's scale does not matter
+    assert losses.prototype_classification(big, [y, y]).item() == pytest.approx(
+        losses.prototype_classification(spread, [y, y]).item(), rel=1e-4
+    )

@@ -36,11 +36,15 @@ def test_every_method_trains(method: str, two_domains: Path, tmp_path: Path) -> 
     assert "gen/recon/A->A" in (tmp_path / method / "log.jsonl").read_text()
 
 
-def test_class_alignment_trains_on_labelled_domains_and_says_what_it_lacks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["means", "prototypes"])
+def test_class_alignment_trains_on_labelled_domains_and_says_what_it_lacks(
+    kind: str, tmp_path: Path
+) -> None:
     from tests.conftest import make_domains, make_labelled
 
     root = make_labelled(tmp_path / "d", {"A": 12, "B": 12})
-    run(root, tmp_path / "run", "bridge", 3, train__warmup=1, loss__labels=1.0)
+    extra = {"loss__labels": 1.0, "loss__labels_type": kind}
+    run(root, tmp_path / "run", "bridge", 3, train__warmup=1, **extra)
     logged = [
         json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()
     ]

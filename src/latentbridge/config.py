@@ -111,6 +111,11 @@ class LossConfig:
     # training images' labels (in >= 2 domains), so NOT unsupervised; a measure of what aligned
     # codes would buy, and for data labelled in part (losses.class_centroid_distance)
     labels: float = 0.0
+    # means: the class means as above; prototypes: every code is classified, by its squared
+    # distance, among the class means of all labelled domains pooled (prototypical networks), so
+    # each class must also stand out of the code's other variation, in the same place in every
+    # domain (losses.prototype_classification)
+    labels_type: Literal["means", "prototypes"] = "means"
     # std of Gaussian noise added to x (in [-1, 1]) before EN_a reads it in training; every term
     # still compares with the clean x (denoising auto-encoders: codes and decoders learn to
     # ignore pixel grain, so a grainy domain's grain is not drawn into a flat one)

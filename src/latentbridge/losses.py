@@ -139,6 +139,41 @@ def class_centroid_distance(za: Tensor, ya: Tensor, zb: Tensor, yb: Tensor) -> T
     return total / count if count else (a.sum() + b.sum()) * 0.0
 
 
+def prototype_classification(codes: list[Tensor], labels: list[Tensor]) -> Tensor:
+    """Prototypical classification of codes by their labels (Snell et al. 2017), the domains
+    pooled: per attribute, each code's logits are minus its mean squared distance to every
+    class's mean code (the prototypes, computed over the codes of all domains together; its own
+    class's mean leaves the code itself out), divided by the codes' mean per-coordinate variance
+    (a constant, so the scale of the code does not set the temperature); the loss is the
+    cross-entropy with its class, averaged over the codes whose class has another member and over
+    the attributes. Low only when every class stands out of the rest of the codes' variation, at
+    the same prototype for every domain. The variance also holds the distances between the
+    classes, so even classes of one point each leave a floor above 0 (about 0.2 for three
+    balanced classes): the term keeps asking the rest of the variation to shrink.
+    ``codes``: (B_d, ...) per domain; ``labels``: (B_d, A)."""
+    z = torch.cat([c.float().flatten(1) for c in codes])
+    y = torch.cat(labels)
+    scale = z.var(0).mean().detach().clamp_min(1e-8)
+    sq = (z * z).mean(1, keepdim=True)  # (N, 1)
+    total, count = z.new_zeros(()), 0
+    for k in range(y.shape[1]):
+        yk = y[:, k]
+        onehot = F.one_hot(yk, int(yk.max()) + 1).to(z.dtype)  # (N, C)
+        n = onehot.sum(0)
+        protos = (onehot.T @ z) / n.clamp_min(1)[:, None]  # (C, D)
+        d2 = sq - 2 * z @ protos.T / z.shape[1] + (protos * protos).mean(1)[None]  # (N, C)
+        own = n[yk]
+        loo = (own / (own - 1).clamp_min(1)) ** 2  # the own prototype without the code itself
+        d2 = d2 + onehot * d2 * (loo - 1)[:, None]
+        logits = (-d2 / scale).masked_fill(n[None] == 0, float("-inf"))
+        keep = own >= 2
+        if keep.sum() == 0 or int((n > 0).sum()) < 2:
+            continue
+        total = total + F.cross_entropy(logits[keep], yk[keep])
+        count += 1
+    return total / count if count else z.sum() * 0.0
+
+
 def low_frequency_color(
     x: Tensor,
     y: Tensor,

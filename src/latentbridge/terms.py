@@ -90,6 +90,9 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
 
 def labels(f: Forward, c: Context) -> dict[str, Tensor]:
     known = [a for a in c.domains if a in f.y]
+    if c.cfg.labels_type == "prototypes":
+        codes, ids = [f.mu(a) for a in known], [f.y[a] for a in known]
+        return {f"labels/{'|'.join(known)}": losses.prototype_classification(codes, ids)}
     return {
         f"labels/{a}|{b}": losses.class_centroid_distance(f.mu(a), f.y[a], f.mu(b), f.y[b])
         for i, a in enumerate(known)

@@ -50,6 +50,13 @@ def test_class_alignment_trains_on_labelled_domains_and_says_what_it_lacks(
     ]
     values = [r["gen/labels/A|B"] for r in logged if "gen/labels/A|B" in r]
     assert values and all(v == v for v in values)  # logged, finite (the warm-up step has none)
+    # three domains, C unlabelled, one random pair a step: a step without two labelled
+    # domains trains without the term
+    three = make_labelled(tmp_path / "d3", {"A": 12, "B": 12, "C": -11})
+    run(three, tmp_path / "run3", "combogan", 6, train__warmup=1, train__pairs="random", **extra)
+    records = (tmp_path / "run3" / "log.jsonl").read_text().splitlines()
+    keys = {k for line in records for k in json.loads(line) if k.startswith("gen/labels/")}
+    assert keys == {"gen/labels/A|B"}
     unlabelled = make_domains(tmp_path / "u")
     with pytest.raises(UserError, match="labels in at least two domains.*found them for none"):
         run(unlabelled, tmp_path / "u_run", "bridge", 1, loss__labels=1.0)

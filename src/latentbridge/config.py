@@ -109,7 +109,7 @@ class LossConfig:
     moments: float = 0.0  # z of every domain has the same per-coordinate batch mean and std
     # z of every class has the same mean in every domain, per attribute of labels.csv: uses the
     # training images' labels (in >= 2 domains), so NOT unsupervised; a measure of what aligned
-    # codes would buy, and for data labelled in part (losses.class_centroid_distance)
+    # codes would buy, and for data whose domains come labelled (losses.class_centroid_distance)
     labels: float = 0.0
     # means: the class means as above; prototypes: every code is classified, by its squared
     # distance, among the class means of all labelled domains pooled (prototypical networks), so
@@ -182,9 +182,7 @@ class LossConfig:
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples
-    ramp_steps: int = (
-        0  # latent_adv, moments, labels, semantic, teacher, nce ramp from 0 over N steps
-    )
+    ramp_steps: int = 0  # the alignment terms (terms.RAMPED_TERMS) ramp from 0 over N steps
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,9 @@ def moments(f: Forward, c: Context) -> dict[str, Tensor]:
 
 
 def labels(f: Forward, c: Context) -> dict[str, Tensor]:
-    known = [a for a in c.domains if a in f.y]
+    known = [a for a in c.domains if a in f.y]  # this step's labelled domains
+    if len(known) < 2:  # (a step of N domains may draw a pair without labels)
+        return {}
     if c.cfg.labels_type == "prototypes":
         codes, ids = [f.mu(a) for a in known], [f.y[a] for a in known]
         return {f"labels/{'|'.join(known)}": losses.prototype_classification(codes, ids)}

@@ -99,11 +99,12 @@ class TrainData:
             self.images[d], self.paths[d] = decoded.images, decoded.paths
         self.attributes = read_attributes(Path(root)) if labels else None
         self.labels: dict[str, Tensor] = {}
-        for d, folder in folders.items():
-            names = [str(p.relative_to(folder)) for p in self.paths[d]]
-            found = read_labels(folder, names, self.attributes.names) if self.attributes else None
-            if found is not None:
-                self.labels[d] = found
+        if self.attributes is not None:
+            for d, folder in folders.items():
+                names = [str(p.relative_to(folder)) for p in self.paths[d]]
+                found = read_labels(folder, names, self.attributes.names)
+                if found is not None:
+                    self.labels[d] = found
         self.streams = {
             d: DomainStream(len(self.images[d]), seed=seed, domain_index=i, flip=flip)
             for i, d in enumerate(self.domains)

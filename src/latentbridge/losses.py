@@ -160,15 +160,15 @@ def prototype_classification(codes: list[Tensor], labels: list[Tensor]) -> Tenso
         yk = y[:, k]
         onehot = F.one_hot(yk, int(yk.max()) + 1).to(z.dtype)  # (N, C)
         n = onehot.sum(0)
+        own = n[yk]
+        keep = own >= 2  # a code alone in its class has no prototype to be classified by
+        if not keep.any() or int((n > 0).sum()) < 2:
+            continue
         protos = (onehot.T @ z) / n.clamp_min(1)[:, None]  # (C, D)
         d2 = sq - 2 * z @ protos.T / z.shape[1] + (protos * protos).mean(1)[None]  # (N, C)
-        own = n[yk]
         loo = (own / (own - 1).clamp_min(1)) ** 2  # the own prototype without the code itself
-        d2 = d2 + onehot * d2 * (loo - 1)[:, None]
+        d2 = d2 * (1 + onehot * (loo - 1)[:, None])
         logits = (-d2 / scale).masked_fill(n[None] == 0, float("-inf"))
-        keep = own >= 2
-        if keep.sum() == 0 or int((n > 0).sum()) < 2:
-            continue
         total = total + F.cross_entropy(logits[keep], yk[keep])
         count += 1
     return total / count if count else z.sum() * 0.0

@@ -45,6 +45,7 @@ def test_unknown_key_names_valid_keys() -> None:
         "train.lr=fast",
         "sharing.full=3",
         "loss.gan_type=wgan",
+        "loss.labels_type=proto",
         "train.batch_size=1.5",
     ],
 )

@@ -1,0 +1,91 @@
+"""Whether a translation keeps more when its code is first moved to the target domain's moments.
+
+Codes of two domains are told apart by a linear probe (``eval``'s domain probe reads 0.98–1.00
+for every run so far), so a decoder DE_b is asked to draw codes unlike any it reconstructs. This
+script removes the part of that difference a per-coordinate affine map can: every coordinate of
+z = EN_a(x) is standardised with the mean and standard deviation of that coordinate over the
+codes of a's *training* images and given those of b's, z' = (z - mu_a) / sigma_a * sigma_b + mu_b,
+and x_ab' = DE_b(z'). Per direction it prints the domain probe on the test codes before and after
+(0.5: no linear probe tells them apart), and the mean attribute preservation of the plain and the
+moved translations, each with its 95 % interval over the test images and the paired interval of
+their difference, as ``benchmarks/paired_difference.py`` computes them. Nothing is trained; the
+run's weights are read as ``latentbridge eval`` reads them.
+
+    python benchmarks/code_moments.py --run runs/NAME --data /tmp/fd32n --device cpu
+"""
+
+from __future__ import annotations
+
+import argparse
+from itertools import permutations
+
+import torch
+from torch import Tensor
+
+from _evaluated import evaluated_run
+from latentbridge.eval import metrics as M
+from latentbridge.eval.evaluate import _batched
+from latentbridge.eval.labelled import load_split
+
+
+def moments(z: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-coordinate mean and standard deviation of codes ``z`` (N, ...) over the N codes."""
+    z = z.float()
+    return z.mean(0), z.std(0)
+
+
+def moved(z: Tensor, source: tuple[Tensor, Tensor], target: tuple[Tensor, Tensor]) -> Tensor:
+    """``z`` standardised with the ``source`` moments and given the ``target`` ones, coordinate
+    by coordinate; a coordinate constant in the source keeps its offset from the source mean."""
+    (m_s, s_s), (m_t, s_t) = source, target
+    scale = torch.where(s_s > 1e-8, s_t / s_s.clamp_min(1e-8), torch.ones_like(s_s))
+    return (z.float() - m_s) * scale + m_t
+
+
+def _more(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fit-images",
+        type=int,
+        default=1000,
+        help="training images per domain whose codes give the moments (default 1000)",
+    )
+
+
+def main() -> None:
+    ev, args = evaluated_run(__doc__, _more)
+    gen, dev = ev.pipe.gen, ev.pipe.device
+    train = load_split(ev.data, "train", ev.pipe.size, ev.pipe.domains, limit=args.fit_images)
+    fit = {
+        d: moments(_batched(lambda x, d=d: gen.encode(x, d), dev, s.images).cpu())
+        for d, s in train.items()
+    }
+    counts = ", ".join(f"{d} {len(s.images)}" for d, s in train.items())
+    print(f"moments from the codes of the training images ({counts})")
+    for a, b in permutations(ev.test, 2):
+        if a not in fit or b not in fit:
+            continue
+        za, zb = ev.z[a].float().cpu(), ev.z[b].float().cpu()
+        z_moved = moved(za, fit[a], fit[b])
+        before, after = M.domain_probe_accuracy(za, zb), M.domain_probe_accuracy(z_moved, zb)
+        line = f"{a}->{b}: domain probe {before:.3f} -> {after:.3f}"
+        labels = ev.test[a].labels
+        if b in ev.clf and labels is not None and ev.attrs is not None:
+            names, clf = ev.attrs.names, ev.clf[b]
+            plain = clf.predict(ev.x_ab[(a, b)])
+            x_moved = _batched(lambda z, b=b: gen.decode(z, b), dev, z_moved.to(ev.z[a].dtype))
+            shifted = clf.predict(x_moved)
+            p_acc = M.attribute_accuracy(plain, labels, names)["mean"]
+            s_acc = M.attribute_accuracy(shifted, labels, names)["mean"]
+            p_iv = M.attribute_interval(plain, labels, names)["mean"]
+            s_iv = M.attribute_interval(shifted, labels, names)["mean"]
+            diff = M.attribute_interval(shifted, labels, names, against=plain)["mean"]
+            line += (
+                f"; preservation {p_acc:.3f} ({p_iv[0]:.3f}–{p_iv[1]:.3f}) -> {s_acc:.3f} "
+                f"({s_iv[0]:.3f}–{s_iv[1]:.3f}), difference {s_acc - p_acc:+.3f} (paired 95 % "
+                f"interval {diff[0]:+.3f} to {diff[1]:+.3f})"
+            )
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,10 +6,12 @@ script removes the part of that difference a per-coordinate affine map can: ever
 z = EN_a(x) is standardised with the mean and standard deviation of that coordinate over the
 codes of a's *training* images and given those of b's, z' = (z - mu_a) / sigma_a * sigma_b + mu_b,
 and x_ab' = DE_b(z'). Per direction it prints the domain probe on the test codes before and after
-(0.5: no linear probe tells them apart), and the mean attribute preservation of the plain and the
-moved translations, each with its 95 % interval over the test images and the paired interval of
-their difference, as ``benchmarks/paired_difference.py`` computes them. Nothing is trained; the
-run's weights are read as ``latentbridge eval`` reads them.
+(0.5: no linear probe tells them apart), on paired test splits how often the nearest of b's codes
+is the same subject's (``eval``'s paired retrieval) before and after, and the mean attribute
+preservation of the plain and the moved translations, each with its 95 % interval over the test
+images and the paired interval of their difference, as ``benchmarks/paired_difference.py``
+computes them. Nothing is trained; the run's weights are read as ``latentbridge eval`` reads
+them.
 
     python benchmarks/code_moments.py --run runs/NAME --data /tmp/fd32n --device cpu
 """
@@ -25,7 +27,7 @@ from torch import Tensor
 from _evaluated import evaluated_run
 from latentbridge.eval import metrics as M
 from latentbridge.eval.evaluate import _batched
-from latentbridge.eval.labelled import load_split
+from latentbridge.eval.labelled import load_split, pairs_by_name
 
 
 def moments(z: Tensor) -> tuple[Tensor, Tensor]:
@@ -68,6 +70,10 @@ def main() -> None:
         z_moved = moved(za, fit[a], fit[b])
         before, after = M.domain_probe_accuracy(za, zb), M.domain_probe_accuracy(z_moved, zb)
         line = f"{a}->{b}: domain probe {before:.3f} -> {after:.3f}"
+        ia, ib = pairs_by_name(ev.test[a], ev.test[b])
+        if ev.attrs is not None and ev.attrs.paired_test and ev.split == "test" and len(ia) > 1:
+            r0, r1 = M.retrieval_top1(za[ia], zb[ib]), M.retrieval_top1(z_moved[ia], zb[ib])
+            line += f"; paired retrieval top-1 {r0:.3f} -> {r1:.3f} (chance {1 / len(ia):.3f})"
         labels = ev.test[a].labels
         if b in ev.clf and labels is not None and ev.attrs is not None:
             names, clf = ev.attrs.names, ev.clf[b]

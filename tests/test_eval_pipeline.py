@@ -844,3 +844,4 @@ def test_code_moments_moves_codes_to_the_target_domains_moments(
     for key in ("photo->cartoon", "cartoon->photo"):
         line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
         assert "preservation" in line and "paired 95 % interval" in line
+        assert "paired retrieval top-1" in line  # the faces fixture's test split is paired

@@ -845,3 +845,48 @@ def test_code_moments_moves_codes_to_the_target_domains_moments(
         line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
         assert "preservation" in line and "paired 95 % interval" in line
         assert "paired retrieval top-1" in line  # the faces fixture's test split is paired
+
+
+def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/photo_factors.py``: no patch renders the benchmark's photos exactly; a flat
+    background under a clean camera leaves the corners one colour; the held pose centres every
+    head the same way; the renderer is restored after each variant, even after an error; and
+    the script prints a line per variant, each paired with the photos as rendered."""
+    import numpy as np
+
+    import latentbridge.data.faces_photo as photo
+
+    script = _diagnostic("photo_factors", monkeypatch)
+    attrs = {
+        "skin_tone": np.array([0, 1, 2, 3]),
+        "hair_color": np.array([0, 2, 3, 4]),
+        "glasses": np.array([1, 0, 1, 0]),
+        "hair_length": np.array([0, 0, 1, 0]),
+    }
+    render, combined = script.render, script.combined  # type: ignore[attr-defined]
+    patched, variants = script.patched, script.VARIANTS  # type: ignore[attr-defined]
+    plain = render(attrs, 32, 3, {})
+    assert np.array_equal(plain, photo.render_photos(attrs, 32, np.random.default_rng(3)))
+    flat = render(attrs, 32, 3, combined(variants["flat background"], variants["clean camera"]))
+    corners = flat[:, :3, :3].reshape(4, -1, 3).astype(int)
+    assert (corners.max(1) - corners.min(1)).max() <= 1  # one colour (up to rounding)
+    plain_corners = plain[:, :3, :3].reshape(4, -1, 3).astype(int)
+    assert (plain_corners.max(1) - plain_corners.min(1)).max() > 3
+    drawn = photo._scene(np.random.default_rng(0), 4, 32)
+    held = variants["frontal pose"]["_scene"](photo._scene)(np.random.default_rng(0), 4, 32)
+    assert drawn.cx.std() > 0 and held.cx.std() == 0 and (held.yaw == 0).all()
+    assert np.array_equal(held.light, drawn.light)  # the light is left as drawn
+    original = photo._scene
+    with pytest.raises(RuntimeError), patched(variants["frontal pose"]):
+        assert photo._scene is not original
+        raise RuntimeError
+    assert photo._scene is original
+    monkeypatch.setattr(
+        "sys.argv", ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
+    )
+    script.main()  # type: ignore[attr-defined]
+    lines = [x for x in capsys.readouterr().out.splitlines() if "photo->cartoon" in x]
+    assert len(lines) == 6 and "(" in lines[1] and " to " in lines[1]
+    assert lines[0].strip().startswith("as rendered") and " to " not in lines[0]

@@ -2,7 +2,8 @@
 
 The faces benchmark's photos vary in much more than the four attributes: background (gradient,
 blotches, a wall edge, bokeh), pose (position, size, roll, yaw), light (direction, colour,
-ambient) and camera (exposure, vignetting, defocus, sensor noise). This script renders the test
+ambient), camera (exposure, vignetting, defocus, sensor noise) and texture (hair strands, skin
+blotches and pores). This script renders the test
 subjects' attributes again with ``latentbridge.data.faces_photo``, once as the benchmark renders
 them and once with each kind of variation held fixed — every other draw unchanged, since the
 fixed variant replaces what the renderer drew after drawing it — and translates every set with a
@@ -90,12 +91,33 @@ def _clean_camera(draw: Callable) -> Callable:
     return camera
 
 
+def _smooth_hair(draw: Callable) -> Callable:
+    """The hair's strands blurred away (a Gaussian of 1/16 of the image's side), its shading and
+    sheen kept."""
+
+    def hair(rng: np.random.Generator, s: photo._Scene, f: object, hs: object) -> np.ndarray:
+        sigma = s.x.shape[-1] / 16
+        return photo._blur(photo._blur(draw(rng, s, f, hs), sigma, 2), sigma, 3)
+
+    return hair
+
+
+def _smooth_skin(draw: Callable) -> Callable:
+    """No blotches or pores on the skin."""
+
+    def texture(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+        return np.ones_like(draw(rng, n, size))
+
+    return texture
+
+
 VARIANTS: dict[str, Patch] = {
     "as rendered": {},
     "flat background": {"_background": _flat_background},
     "frontal pose": {"_scene": _frontal},
     "even light": {"_scene": _even_light},
     "clean camera": {"_camera": _clean_camera},
+    "smooth textures": {"_hair_colour": _smooth_hair, "_skin_texture": _smooth_skin},
 }
 
 
@@ -140,7 +162,7 @@ def main() -> None:
     attrs = {n: labels[:, k].numpy() for k, n in enumerate(names)}
     gen, dev = ev.pipe.gen, ev.pipe.device
     variants = dict(VARIANTS)
-    variants["all four held"] = combined(*(p for p in VARIANTS.values() if p))
+    variants["all held"] = combined(*(p for p in VARIANTS.values() if p))
     print(f"{len(labels)} subjects, the test split's attributes, renderer seed {args.seed}")
     first = None  # the reading of the photos as rendered, that every variant is paired with
     for name, patch in variants.items():

@@ -888,5 +888,6 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     )
     script.main()  # type: ignore[attr-defined]
     lines = [x for x in capsys.readouterr().out.splitlines() if "photo->cartoon" in x]
-    assert len(lines) == 6 and "(" in lines[1] and " to " in lines[1]
+    assert len(lines) == 7 and "(" in lines[1] and " to " in lines[1]
+    assert lines[-1].strip().startswith("all held")
     assert lines[0].strip().startswith("as rendered") and " to " not in lines[0]

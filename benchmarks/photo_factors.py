@@ -3,16 +3,17 @@
 The faces benchmark's photos vary in much more than the four attributes: background (gradient,
 blotches, a wall edge, bokeh), pose (position, size, roll, yaw), light (direction, colour,
 ambient), camera (exposure, vignetting, defocus, sensor noise) and texture (hair strands, skin
-blotches and pores). This script renders the test
-subjects' attributes again with ``latentbridge.data.faces_photo``, once as the benchmark renders
-them and once with each kind of variation held fixed — every other draw unchanged, since the
-fixed variant replaces what the renderer drew after drawing it — and translates every set with a
-trained run into cartoons. Per variant it prints the cartoon classifier's mean attribute
+blotches and pores). This script renders the test subjects' attributes again with
+``latentbridge.data.faces_photo``, once as the benchmark renders them and once with each kind of
+variation held fixed — every other draw unchanged, since the fixed variant replaces what the
+renderer drew after drawing it — and last with all of them held, and translates every set with
+a trained run into cartoons. Per variant it prints the cartoon classifier's mean attribute
 preservation with its 95 % interval and each attribute's, the difference from the photos as
 rendered with its paired 95 % interval (the same subjects and draws, so the pairing is tight),
-and what the photo classifier reads off the rendered photos themselves (a variant those still
-read well is still a photo to the evaluation). The classifiers and weights are those
-``latentbridge eval`` uses; the test split's photo labels give the subjects.
+what the cartoon classifier reads off the photos untranslated, and what the photo classifier
+reads off them (a variant those still read well is still a photo to the evaluation). The
+classifiers and weights are those ``latentbridge eval`` uses; the test split's photo labels
+give the subjects.
 
     python benchmarks/photo_factors.py --run runs/NAME --data /tmp/fd32n --device cpu
 """
@@ -21,18 +22,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 import latentbridge.data.faces_photo as photo
 from _evaluated import evaluated_run
-from latentbridge.data.stream import to_tensor
-from latentbridge.eval import metrics as M
-from latentbridge.eval.evaluate import _batched
-
-Patch = dict[str, Callable[[Callable], Callable]]
+from _factors import Patch, patched, read_variants, with_all_held
 
 
 def _flat_background(draw: Callable) -> Callable:
@@ -121,65 +118,34 @@ VARIANTS: dict[str, Patch] = {
 }
 
 
-@contextmanager
-def patched(patch: Patch) -> Iterator[None]:
-    """``faces_photo``'s named functions wrapped by ``patch`` while the block runs."""
-    saved = {name: getattr(photo, name) for name in patch}
-    try:
-        for name, wrap in patch.items():
-            setattr(photo, name, wrap(saved[name]))
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(photo, name, fn)
-
-
-def combined(*patches: Patch) -> Patch:
-    """One patch that applies each of ``patches`` in turn (wrappers of one function nest)."""
-    out: Patch = {}
-    for p in patches:
-        for name, wrap in p.items():
-            inner = out.get(name)
-            out[name] = wrap if inner is None else (lambda f, w=wrap, i=inner: w(i(f)))
-    return out
-
-
 def render(attrs: dict[str, np.ndarray], size: int, seed: int, patch: Patch) -> np.ndarray:
     """The photos of ``attrs`` (uint8, (B, size, size, 3)) with ``patch`` applied."""
-    with patched(patch):
+    with patched(photo, patch):
         return photo.render_photos(attrs, size, np.random.default_rng(seed))
 
 
 def _more(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="the renderer's seed (default 1)")
+    p.add_argument(
+        "--grid", type=Path, help="write a PNG of each variant's sources and translations"
+    )
 
 
 def main() -> None:
     ev, args = evaluated_run(__doc__, _more)
     if ev.attrs is None or not {"photo", "cartoon"} <= set(ev.clf):
         raise SystemExit(f"{ev.data} is not a faces benchmark with photo and cartoon classifiers")
-    names, labels = ev.attrs.names, ev.test["photo"].labels
-    attrs = {n: labels[:, k].numpy() for k, n in enumerate(names)}
-    gen, dev = ev.pipe.gen, ev.pipe.device
-    variants = dict(VARIANTS)
-    variants["all held"] = combined(*(p for p in VARIANTS.values() if p))
+    labels = ev.test["photo"].labels
+    attrs = {n: labels[:, k].numpy() for k, n in enumerate(ev.attrs.names)}
     print(f"{len(labels)} subjects, the test split's attributes, renderer seed {args.seed}")
-    first = None  # the reading of the photos as rendered, that every variant is paired with
-    for name, patch in variants.items():
-        x = to_tensor(render(attrs, ev.pipe.size, args.seed, patch))
-        x_ab = _batched(lambda v: gen.decode(gen.encode(v, "photo"), "cartoon"), dev, x)
-        read = ev.clf["cartoon"].predict(x_ab)
-        acc = M.attribute_accuracy(read, labels, names)
-        low, high = M.attribute_interval(read, labels, names)["mean"]
-        own = M.attribute_accuracy(ev.clf["photo"].predict(x), labels, names)["mean"]
-        parts = ", ".join(f"{n} {acc[n]:.2f}" for n in names)
-        line = f"{name:>16}: photo->cartoon {acc['mean']:.3f} ({low:.3f}–{high:.3f}); {parts}"
-        if first is None:
-            first, base = read, acc["mean"]
-        else:
-            d_low, d_high = M.attribute_interval(read, labels, names, against=first)["mean"]
-            line += f"; {acc['mean'] - base:+.3f} ({d_low:+.3f} to {d_high:+.3f})"
-        print(f"{line}; the photo classifier on the photos {own:.3f}")
+    read_variants(
+        ev,
+        "photo",
+        "cartoon",
+        with_all_held(VARIANTS),
+        lambda patch: (render(attrs, ev.pipe.size, args.seed, patch), labels),
+        args.grid,
+    )
 
 
 if __name__ == "__main__":

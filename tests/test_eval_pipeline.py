@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 from latentbridge.cli import main
 from latentbridge.data.faces import generate_faces
@@ -748,8 +749,6 @@ def test_attribute_grid_counts_what_eval_reads(
     expected = {n: confusion[1][i] for i, n in enumerate(names)}  # the row of beige sources
     assert f"their translations into photo are read as {expected}" in printed
     assert "their true counterparts in photo are read as" in printed
-    from PIL import Image
-
     assert Image.open(out).size == (96 * 16, 3 * (96 + 14))
     for bad, message in (
         ("--value", "--value must be one of"),
@@ -854,19 +853,22 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     background under a clean camera leaves the corners one colour; the held pose centres every
     head the same way; the renderer is restored after each variant, even after an error; and
     the script prints a line per variant, each paired with the photos as rendered."""
+    import importlib
+
     import numpy as np
 
     import latentbridge.data.faces_photo as photo
 
     script = _diagnostic("photo_factors", monkeypatch)
+    factors = importlib.import_module("_factors")
     attrs = {
         "skin_tone": np.array([0, 1, 2, 3]),
         "hair_color": np.array([0, 2, 3, 4]),
         "glasses": np.array([1, 0, 1, 0]),
         "hair_length": np.array([0, 0, 1, 0]),
     }
-    render, combined = script.render, script.combined  # type: ignore[attr-defined]
-    patched, variants = script.patched, script.VARIANTS  # type: ignore[attr-defined]
+    render, variants = script.render, script.VARIANTS  # type: ignore[attr-defined]
+    combined, patched = factors.combined, factors.patched
     plain = render(attrs, 32, 3, {})
     assert np.array_equal(plain, photo.render_photos(attrs, 32, np.random.default_rng(3)))
     flat = render(attrs, 32, 3, combined(variants["flat background"], variants["clean camera"]))
@@ -879,7 +881,7 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     assert drawn.cx.std() > 0 and held.cx.std() == 0 and (held.yaw == 0).all()
     assert np.array_equal(held.light, drawn.light)  # the light is left as drawn
     original = photo._scene
-    with pytest.raises(RuntimeError), patched(variants["frontal pose"]):
+    with pytest.raises(RuntimeError), patched(photo, variants["frontal pose"]):
         assert photo._scene is not original
         raise RuntimeError
     assert photo._scene is original
@@ -889,5 +891,58 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     script.main()  # type: ignore[attr-defined]
     lines = [x for x in capsys.readouterr().out.splitlines() if "photo->cartoon" in x]
     assert len(lines) == 7 and "(" in lines[1] and " to " in lines[1]
-    assert lines[-1].strip().startswith("all held")
+    assert lines[-1].strip().startswith("all held") and "untranslated" in lines[-1]
     assert lines[0].strip().startswith("as rendered") and " to " not in lines[0]
+
+
+def test_printed_factors_holds_each_kind_of_variation_and_reads_the_translations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/printed_factors.py``: no patch renders the benchmark's printed digits
+    exactly; white on black and black on white give those colours on a flat background; the
+    light-ink variant swaps only colours whose ink is the darker; without neighbours the
+    image's sides hold no ink; and the script prints a line per variant for a digits run."""
+    import importlib
+
+    import numpy as np
+
+    import latentbridge.data.digits as digits
+
+    script = _diagnostic("printed_factors", monkeypatch)
+    factors = importlib.import_module("_factors")
+    render, variants = script.render, script.VARIANTS  # type: ignore[attr-defined]
+    plain, labels = render(16, 3, 40, {})
+    again, same = digits.render_printed(16, np.random.default_rng(3), 40)
+    assert np.array_equal(plain, again) and labels[:, 0].tolist() == same.tolist()
+    flat = variants["flat background"]
+    for name, level in (("white on black", 0), ("black on white", 255)):
+        images, held = render(16, 3, 40, factors.combined(variants[name], flat))
+        assert held.tolist() == labels.tolist()  # the same digits, whatever the colours
+        corners = images[:, :2, :2].astype(float)  # background, up to the renderer's grain
+        assert np.abs(corners - level).mean() < 8
+    swap = script._light_ink  # type: ignore[attr-defined]
+    light, dark = np.full(3, 200.0), np.full(3, 20.0)
+    assert [c[0] for c in swap(lambda rng: (light, dark))(None)] == [20.0, 200.0]
+    assert [c[0] for c in swap(lambda rng: (dark, light))(None)] == [20.0, 200.0]
+    alone = factors.combined(variants["white on black"], flat, variants["no neighbours"])
+
+    def sides(images: np.ndarray) -> np.ndarray:
+        """Each image's brightest value in its two leftmost and two rightmost columns."""
+        return images[:, :, [0, 1, -2, -1]].astype(float).max(axis=(1, 2, 3))
+
+    with_neighbours, _ = render(16, 3, 40, factors.combined(variants["white on black"], flat))
+    assert (sides(with_neighbours) > 128).mean() > 0.5  # neighbours reach the sides
+    assert (sides(render(16, 3, 40, alone)[0]) > 128).mean() < 0.1
+    data = digits.generate_digits(tmp_path / "digits", domains=["mnist", "printed"], size=16)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(data), "--out", str(out), "--method", "bridge"]
+    assert main([*args, "--steps", "2", "--device", "cpu", "--no-progress", *SETS]) == 0
+    png = tmp_path / "grid.png"
+    argv = ["x", "--run", str(out), "--data", str(data), "--device", "cpu", "-n", "30"]
+    monkeypatch.setattr("sys.argv", [*argv, "--grid", str(png)])
+    script.main()  # type: ignore[attr-defined]
+    lines = [x for x in capsys.readouterr().out.splitlines() if "printed->mnist" in x]
+    assert len(lines) == 8 and lines[-1].strip().startswith("all held")
+    assert " to " in lines[1] and "untranslated" in lines[1]
+    with Image.open(png) as sheet:  # 8 variants, two rows of twelve 16-px images each, doubled
+        assert sheet.size == (2 * (12 * 18 + 2), 2 * (16 * 18 + 2))

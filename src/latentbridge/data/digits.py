@@ -147,8 +147,19 @@ def _background(rng: np.random.Generator, size: int, bg: np.ndarray) -> np.ndarr
     return bg * light[..., None] + rng.normal(0, 6, size=(size, size, 1))
 
 
-def _ink_mask(rng: np.random.Generator, size: int, digit: int) -> np.ndarray:
-    """Coverage (size, size) in 0..1 of the digit plus cut-off neighbours, jittered and rotated."""
+def _ink_mask(
+    rng: np.random.Generator,
+    size: int,
+    digit: int,
+    *,
+    neighbours: bool = True,
+    jitter: bool = True,
+) -> np.ndarray:
+    """Coverage (size, size) in 0..1 of the digit plus cut-off neighbours, jittered and rotated.
+
+    ``neighbours=False`` leaves the neighbours out and ``jitter=False`` draws the digit centred,
+    upright and sharp; either way every random draw is still made, so the rest of a batch
+    rendered from the same generator does not change (``benchmarks/printed_factors.py``)."""
     scale = 2  # draw at twice the size, then downsample: smoother edges
     s = size * scale
     font = _font(
@@ -157,16 +168,19 @@ def _ink_mask(rng: np.random.Generator, size: int, digit: int) -> np.ndarray:
     mask = Image.new("L", (s, s), 0)
     draw = ImageDraw.Draw(mask)
     cx, cy = s / 2 + rng.normal(0, 0.05 * s), s / 2 + rng.normal(0, 0.05 * s)
+    if not jitter:
+        cx, cy = s / 2, s / 2
     advance = font.getlength(str(digit)) * rng.uniform(1.1, 1.4)  # gap to the neighbours
     for k in (-1, 0, 1):  # left neighbour, the labelled digit, right neighbour
         d = digit if k == 0 else int(rng.integers(0, 10))
-        draw.text((cx + k * advance, cy), str(d), fill=255, font=font, anchor="mm")
-    mask = mask.rotate(rng.uniform(-10, 10), Image.Resampling.BICUBIC, center=(cx, cy))
+        if k == 0 or neighbours:
+            draw.text((cx + k * advance, cy), str(d), fill=255, font=font, anchor="mm")
+    angle = rng.uniform(-10, 10)
+    mask = mask.rotate(angle if jitter else 0.0, Image.Resampling.BICUBIC, center=(cx, cy))
     mask = mask.resize((size, size), Image.Resampling.BOX)
-    return (
-        np.asarray(mask.filter(ImageFilter.GaussianBlur(rng.uniform(0, 0.8))), dtype=np.float64)
-        / 255
-    )
+    blur = rng.uniform(0, 0.8)
+    mask = mask.filter(ImageFilter.GaussianBlur(blur if jitter else 0.0))
+    return np.asarray(mask, dtype=np.float64) / 255
 
 
 def render_printed(

@@ -484,6 +484,48 @@ def test_mirror_compares_the_mirrored_translation_of_the_mirror_image() -> None:
         assert torch.allclose(noisy.x_ab_mirror("A", "B"), expected, atol=1e-5)
 
 
+def test_negative_compares_the_translation_of_the_negative_image() -> None:
+    """``loss.negative``: x_ab against the translation of -x; an untrained translator answers
+    differently and pays, gradients reach the encoder and the decoder, a translator whose two
+    answers agree pays nothing, ``negative_from`` keeps the named domains' images only (a name
+    that is not a domain is a user error), and with the VAE prior -x's code takes x's noise."""
+    model, cfg = build("bridge", loss__negative=1.0)
+    x = batch(cfg, n=3)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj.eval()(x, pairs, {"negative": 1.0})
+    with torch.no_grad():
+        inverted = model.gen.decode(model.gen.encode(-x["A"], "A"), "B")
+        assert torch.allclose(fwd.x_ab_negative("A", "B"), inverted, atol=1e-6)
+        expected = (inverted - fwd.x_ab("A", "B")).abs().mean()
+        assert torch.allclose(named["gen/negative/A->B"], expected, atol=1e-6)
+        assert float(expected) > 1e-3
+    assert {k for k in named if k.startswith("gen/negative/")} == {
+        f"gen/negative/{a}->{b}" for a, b in pairs
+    }
+    loss.backward()
+    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
+    assert {"encoders", "decoders"} <= reached
+    f = Forward(model.gen, x, sample=False)
+    f._cache[("x_ab", "A", "B")] = f._cache[("x_ab_negative", "A", "B")] = x["B"].clone()
+    assert float(terms.negative(f, gen_obj.context(pairs, frozen=True))["negative/A->B"]) == 0.0
+    only, cfg_a = build("bridge", loss__negative=1.0, loss__negative_from="A")
+    _, named_a, _ = GenObjective(cfg_a, only.gen, only.dis)(
+        batch(cfg_a, n=3), pairs, {"negative": 1.0}
+    )
+    assert {k for k in named_a if k.startswith("gen/negative/")} == {
+        f"gen/negative/A->{b}" for a, b in pairs if a == "A"
+    }
+    with pytest.raises(UserError, match="loss.negative_from"):
+        Model(methods.resolve("bridge", overrides=tiny(loss__negative_from="A,Z")), ["A", "B"])
+    noisy = Forward(model.gen, x, sample=True)
+    with torch.no_grad():
+        noise = noisy.z("A") - noisy.mu("A")
+        assert noise.abs().mean() > 0.1
+        expected = model.gen.decode(model.gen.encode(-x["A"], "A") + noise, "B")
+        assert torch.allclose(noisy.x_ab_negative("A", "B"), expected, atol=1e-5)
+
+
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:
     cfg = methods.resolve("baseline", overrides=tiny(loss__recon_grad=2.0, loss__cycle=1.0))
     assert set(terms.weights(cfg.loss, step=5, warmup=10)) == {"recon", "recon_grad"}

@@ -129,6 +129,12 @@ class LossConfig:
     # flip(x)))) (GcGAN's geometry consistency, Fu et al. 2019, with a horizontal flip): what
     # a translation adds that no mirror image would agree on (speckle, hidden codes) costs
     mirror: float = 0.0
+    # the translation of an image's negative is the same translation: x_ab ~ DE_b(EN_a(-x))
+    # for x of the domains in negative_from ("" = every domain): which of ink and ground is the
+    # lighter is not content (printed digits, house numbers) and the translation may not keep
+    # it. A prior for such domains; wrong where brightness is content (a face's skin tone)
+    negative: float = 0.0
+    negative_from: str = ""
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0

@@ -126,11 +126,12 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
     if len(domains) < 2:
         raise UserError(f"need at least 2 domains, got {len(domains)}")
-    unknown = set(name_list(cfg.loss.cycle_from)) - set(domains)
-    if unknown:
-        raise UserError(
-            f"loss.cycle_from names {sorted(unknown)}, not domains of the data {list(domains)}"
-        )
+    for key in ("cycle_from", "negative_from"):
+        unknown = set(name_list(getattr(cfg.loss, key))) - set(domains)
+        if unknown:
+            raise UserError(
+                f"loss.{key} names {sorted(unknown)}, not domains of the data {list(domains)}"
+            )
 
 
 class Translator(nn.Module):

@@ -129,6 +129,17 @@ def mirror(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def negative(f: Forward, c: Context) -> dict[str, Tensor]:
+    only = name_list(c.cfg.negative_from)
+    return {
+        f"negative/{a}->{b}": losses.reconstruction(
+            f.x_ab_negative(a, b), f.x_ab(a, b), c.cfg.recon_type
+        )
+        for a, b in c.pairs
+        if not only or a in only
+    }
+
+
 def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"semantic/{a}->{b}": losses.distance(f.mu_ab(a, b), f.mu(a), c.cfg.semantic_type)
@@ -269,6 +280,7 @@ GEN_TERMS: dict[str, Term] = {
     "cycle": cycle,
     "identity": identity,
     "mirror": mirror,
+    "negative": negative,
     "semantic": semantic,
     "style": style,
     "nce": nce,

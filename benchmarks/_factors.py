@@ -65,7 +65,8 @@ def read_variants(
     the sources untranslated, and what the source classifier reads off them. With
     ``grid_png``, write a grid there: per variant a row of its first ``columns`` sources and a
     row of their translations."""
-    names = ev.attrs.names if ev.attrs is not None else []
+    assert ev.attrs is not None, "the callers check for attribute labels first"
+    names = ev.attrs.names
     gen, dev = ev.pipe.gen, ev.pipe.device
     first: Tensor | None = None
     base = 0.0

@@ -892,6 +892,9 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     lines = [x for x in capsys.readouterr().out.splitlines() if "photo->cartoon" in x]
     assert len(lines) == 7 and "(" in lines[1] and " to " in lines[1]
     assert lines[-1].strip().startswith("all held") and "untranslated" in lines[-1]
+    printed = _diagnostic("printed_factors", monkeypatch)  # a faces run is not a digits one
+    with pytest.raises(SystemExit, match="not a digits benchmark"):
+        printed.main()  # type: ignore[attr-defined]
     assert lines[0].strip().startswith("as rendered") and " to " not in lines[0]
 
 
@@ -946,3 +949,7 @@ def test_printed_factors_holds_each_kind_of_variation_and_reads_the_translations
     assert " to " in lines[1] and "untranslated" in lines[1]
     with Image.open(png) as sheet:  # 8 variants, two rows of twelve 16-px images each, doubled
         assert sheet.size == (2 * (12 * 18 + 2), 2 * (16 * 18 + 2))
+    faces = _diagnostic("photo_factors", monkeypatch)  # a digits run is not a faces one
+    monkeypatch.setattr("sys.argv", argv[:-2])  # without -n, which only printed_factors takes
+    with pytest.raises(SystemExit, match="not a faces benchmark"):
+        faces.main()  # type: ignore[attr-defined]

@@ -49,6 +49,16 @@ def with_all_held(variants: dict[str, Patch]) -> dict[str, Patch]:
     return {**variants, "all held": combined(*(p for p in variants.values() if p))}
 
 
+def translated(
+    ev: Evaluator, source: str, target: str, images: np.ndarray
+) -> tuple[Tensor, Tensor]:
+    """uint8 ``images`` (N, H, W, 3) of ``source`` as a tensor, and the run's translations of
+    them into ``target`` (the weights ``eval`` reads)."""
+    gen, dev = ev.pipe.gen, ev.pipe.device
+    x = to_tensor(images)
+    return x, _batched(lambda v: gen.decode(gen.encode(v, source), target), dev, x)
+
+
 def read_variants(
     ev: Evaluator,
     source: str,
@@ -67,14 +77,12 @@ def read_variants(
     row of their translations."""
     assert ev.attrs is not None, "the callers check for attribute labels first"
     names = ev.attrs.names
-    gen, dev = ev.pipe.gen, ev.pipe.device
     first: Tensor | None = None
     base = 0.0
     rows: list[Tensor] = []
     for name, patch in variants.items():
         images, labels = render(patch)
-        x = to_tensor(images)
-        x_ab = _batched(lambda v: gen.decode(gen.encode(v, source), target), dev, x)
+        x, x_ab = translated(ev, source, target, images)
         read = ev.clf[target].predict(x_ab)
         acc = M.attribute_accuracy(read, labels, names)
         low, high = M.attribute_interval(read, labels, names)["mean"]

@@ -11,7 +11,9 @@ a trained run into cartoons. Per variant it prints the cartoon classifier's mean
 preservation with its 95 % interval and each attribute's, the difference from the photos as
 rendered with its paired 95 % interval (the same subjects and draws, so the pairing is tight),
 what the cartoon classifier reads off the photos untranslated, and what the photo classifier
-reads off them (a variant those still read well is still a photo to the evaluation). The
+reads off them (a variant those still read well is still a photo to the evaluation). Last, how
+often the translations of the subjects with glasses are read as wearing them, by the colour of
+the frames the renderer drew (black, brown, gold, silver), and of those without. The
 classifiers and weights are those ``latentbridge eval`` uses; the test split's photo labels
 give the subjects.
 
@@ -29,7 +31,8 @@ import numpy as np
 
 import latentbridge.data.faces_photo as photo
 from _evaluated import evaluated_run
-from _factors import Patch, patched, read_variants, with_all_held
+from _factors import Patch, patched, read_variants, translated, with_all_held
+from latentbridge.eval.evaluate import Evaluator
 
 
 def _flat_background(draw: Callable) -> Callable:
@@ -124,6 +127,42 @@ def render(attrs: dict[str, np.ndarray], size: int, seed: int, patch: Patch) -> 
         return photo.render_photos(attrs, size, np.random.default_rng(seed))
 
 
+FRAMES = ("black", "brown", "gold", "silver")  # the renderer's frame colours, in its order
+
+
+def glasses_by_frame(ev: Evaluator, attrs: dict[str, np.ndarray], seed: int) -> str:
+    """What the cartoon classifier reads on the translations of the subjects with glasses, by
+    the colour of the frames the renderer drew them (the photos as rendered): one line."""
+    drawn: dict[str, np.ndarray] = {}
+
+    def record(draw: Callable) -> Callable:
+        def style(rng: np.random.Generator, on: np.ndarray) -> photo._Glasses:
+            g = draw(rng, on)
+            drawn["rgb"] = g.rgb[:, :, 0, 0]
+            return g
+
+        return style
+
+    assert len(FRAMES) == len(photo._FRAME_RGB)
+    images = render(attrs, ev.pipe.size, seed, {"_glasses_style": record})
+    frames = photo._lin(photo._FRAME_RGB)
+    kind = np.argmin(((drawn["rgb"][:, None] - frames[None]) ** 2).sum(-1), axis=1)
+    _, x_ab = translated(ev, "photo", "cartoon", images)
+    assert ev.attrs is not None
+    read = ev.clf["cartoon"].predict(x_ab)[:, ev.attrs.names.index("glasses")].numpy()
+    on = attrs["glasses"] == 1
+    parts = []
+    for k, name in enumerate(FRAMES):
+        group = on & (kind == k)
+        if group.any():
+            parts.append(f"{name} {read[group].mean():.2f} of {int(group.sum())}")
+    none = read[~on].mean() if (~on).any() else float("nan")
+    return (
+        f"glasses read on the cartoons of wearers, by frame colour: {', '.join(parts)}; "
+        f"on those of non-wearers {none:.2f} of {int((~on).sum())}"
+    )
+
+
 def _more(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="the renderer's seed (default 1)")
     p.add_argument(
@@ -146,6 +185,7 @@ def main() -> None:
         lambda patch: (render(attrs, ev.pipe.size, args.seed, patch), labels),
         args.grid,
     )
+    print(glasses_by_frame(ev, attrs, args.seed))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,22 @@ def test_attribute_confusion_counts_what_each_class_is_read_as():
         M.attribute_confusion(pred, target[:3], [3, 2], ["a", "b"])
 
 
+def test_attribute_accuracy_by_group_splits_the_subjects_by_another_attribute():
+    # attribute "b" (2 classes) is kept for the subjects of class 0 of "a" and lost for class 1;
+    # "a" (3 classes, class 2 absent) is kept for every subject but the last
+    target = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1], [1, 1]])
+    pred = torch.tensor([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]])
+    got = M.attribute_accuracy_by_group(pred, target, [3, 2], ["a", "b"])
+    assert got == {"a": {"b": [1.0, pytest.approx(2 / 3)]}, "b": {"a": [1.0, 0.0, None]}}
+    # the groups' sizes weigh them back into the overall accuracy
+    overall = M.attribute_accuracy(pred, target, ["a", "b"])
+    assert overall["b"] == (2 * 1.0 + 3 * 0.0) / 5
+    assert overall["a"] == pytest.approx((2 * 1.0 + 3 * got["a"]["b"][1]) / 5)
+    assert M.attribute_accuracy_by_group(target[:, :1], target[:, :1], [3], ["a"]) == {}
+    with pytest.raises(ValueError):
+        M.attribute_accuracy_by_group(pred, target, [3], ["a", "b"])
+
+
 def test_attribute_interval_is_the_test_set_s_binomial_noise():
     """Known answers for the bootstrap interval: perfect predictions give [1, 1]; half of n
     right gives about the normal approximation's 0.5 ± 1.96 sqrt(0.25 / n), and 4n images half

@@ -4,6 +4,7 @@ against answers known in advance (a perfect translation scores the ceiling; a sh
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,8 @@ def test_eval_writes_metrics_and_self_contained_report(
     glasses = d["attributes"]["confusion"]["glasses"]  # 2 x 2 counts over the 40 test photos
     assert len(glasses) == 2 and sum(map(sum, glasses)) == 40
     assert "how each attribute was read" in html and "<th>source \\ read as</th><th>no</th>" in html
+    assert "who loses what" in html and "<p>by skin_tone</p>" in html
+    assert set(d["attributes"]["by_group"]["glasses"]) == {"skin_tone", "hair_color", "hair_length"}
     assert "<th>untranslated source</th>" in html and "untranslated mean" in html
     assert set(d["attributes"]["untranslated"]) == set(d["attributes"]["accuracy"])
     assert m["summary"]["untranslated_mean"] == pytest.approx(
@@ -181,6 +184,13 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
     for name, counts in perfect["attributes"]["confusion"].items():  # kept = on the diagonal
         kept = sum(counts[i][i] for i in range(len(counts)))
         assert kept == round(acc[name] * len(ia)) and sum(map(sum, counts)) == len(ia)
+    names = ev.attrs.names
+    for name, by in perfect["attributes"]["by_group"].items():  # the groups weigh back to acc
+        assert set(by) == set(names) - {name}
+        for other, within in by.items():
+            sizes = torch.bincount(ev.test[a].labels[:, names.index(other)], minlength=len(within))
+            total = sum(int(n) * (v or 0.0) for n, v in zip(sizes, within, strict=True))
+            assert total == pytest.approx(acc[name] * len(ia))
     assert perfect["paired"]["l1"] == pytest.approx(0) and perfect["paired"][
         "ssim"
     ] == pytest.approx(1)
@@ -889,13 +899,19 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
         "sys.argv", ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
     )
     script.main()  # type: ignore[attr-defined]
-    lines = [x for x in capsys.readouterr().out.splitlines() if "photo->cartoon" in x]
+    out = capsys.readouterr().out.splitlines()
+    lines = [x for x in out if "photo->cartoon" in x]
     assert len(lines) == 7 and "(" in lines[1] and " to " in lines[1]
     assert lines[-1].strip().startswith("all held") and "untranslated" in lines[-1]
     printed = _diagnostic("printed_factors", monkeypatch)  # a faces run is not a digits one
     with pytest.raises(SystemExit, match="not a digits benchmark"):
         printed.main()  # type: ignore[attr-defined]
     assert lines[0].strip().startswith("as rendered") and " to " not in lines[0]
+    frames = [x for x in out if x.startswith("glasses read on the cartoons of wearers")]
+    assert len(frames) == 1 and "non-wearers" in frames[0]
+    counts = [int(c) for c in re.findall(r" of (\d+)", frames[0])]
+    subjects = (faces / "test" / "photo" / "labels.csv").read_text().splitlines()[1:]
+    assert sum(counts) == len(subjects)  # every test subject in one group
 
 
 def test_printed_factors_holds_each_kind_of_variation_and_reads_the_translations(

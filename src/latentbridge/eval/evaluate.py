@@ -233,6 +233,9 @@ class Evaluator:
                 # the source images themselves, not translated: what copying the input scores
                 "untranslated": M.attribute_accuracy(clf.predict(sa.images), sa.labels, names),
                 "confusion": M.attribute_confusion(read, sa.labels, self.attrs.num_classes, names),
+                "by_group": M.attribute_accuracy_by_group(
+                    read, sa.labels, self.attrs.num_classes, names
+                ),
             }
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
         n = min(len(real_f), len(fake_f))

@@ -130,6 +130,33 @@ def attribute_confusion(
     return out
 
 
+def attribute_accuracy_by_group(
+    pred: Tensor, target: Tensor, num_classes: Sequence[int], names: Sequence[str]
+) -> dict[str, dict[str, list[float | None]]]:
+    """Who loses what: ``out[attr][other][c]`` is attribute ``attr``'s accuracy over the samples
+    whose *source* label of attribute ``other`` is class c (None where no sample has it), for
+    every ordered pair of two different attributes. A translation that keeps glasses for pale
+    faces and draws them on dark ones shows as a row falling along the skin tones, which the
+    overall accuracy and the confusion counts both average away. Empty with one attribute."""
+    hits = _hits(pred, target, names)
+    if len(num_classes) != len(names):
+        raise ValueError(f"{len(num_classes)} class counts for {len(names)} attributes")
+    out: dict[str, dict[str, list[float | None]]] = {}
+    for k, name in enumerate(names):
+        by: dict[str, list[float | None]] = {}
+        for j, (other, n) in enumerate(zip(names, num_classes, strict=True)):
+            if j == k:
+                continue
+            group = target[:, j].long().cpu()
+            by[other] = [
+                float(hits[group == c, k].mean()) if bool((group == c).any()) else None
+                for c in range(n)
+            ]
+        if by:
+            out[name] = by
+    return out
+
+
 def chance_level(
     target_train_labels: Tensor,
     num_classes: Sequence[int],

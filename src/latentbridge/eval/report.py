@@ -180,6 +180,8 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         parts.append(_table(head, rows_))
         if at.get("confusion"):
             parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
+        if at.get("by_group") and ev.attrs is not None:
+            parts.append(_by_group_html(at["by_group"], ev.attrs.names, ev.attrs.classes))
     realism = [
         ["KID", d["kid"]["mean"]],
         ["FID", d["fid"]],
@@ -203,6 +205,28 @@ def _confusion_html(confusion: dict[str, list[list[int]]], classes: list[list[st
         tables.append(f"<p>{html.escape(name)}</p>" + _table(["source \\ read as", *labels], rows))
     body = "".join(tables)
     return f"<details><summary>how each attribute was read (counts)</summary>{body}</details>"
+
+
+def _by_group_html(
+    by_group: dict[str, dict[str, list[float | None]]],
+    names: list[str],
+    classes: list[list[str]] | None,
+) -> str:
+    """Per attribute that splits the test subjects, a table: rows the other attributes, columns
+    that attribute's classes (of the source), cells the accuracy within the group (folded)."""
+    tables = []
+    for j, other in enumerate(names):
+        rows = [[name, *by_group[name][other]] for name in names if other in by_group.get(name, {})]
+        if not rows:
+            continue
+        n = len(rows[0]) - 1
+        labels = classes[j] if classes and len(classes[j]) == n else [str(c) for c in range(n)]
+        tables.append(
+            f"<p>by {html.escape(other)}</p>"
+            + _table(["preserved \\ source's class", *labels], rows)
+        )
+    body = "".join(tables)
+    return f"<details><summary>who loses what: accuracy per group of subjects</summary>{body}</details>"
 
 
 def _latent_html(m: dict[str, Any]) -> str:

@@ -115,6 +115,15 @@ def test_eval_writes_metrics_and_self_contained_report(
     assert "how each attribute was read" in html and "<th>source \\ read as</th><th>no</th>" in html
     assert "who loses what" in html and "<p>by skin_tone</p>" in html
     assert set(d["attributes"]["by_group"]["glasses"]) == {"skin_tone", "hair_color", "hair_length"}
+    # the groups of real cartoons weigh back to the ceiling (not to the translations' accuracy)
+    labels = [
+        r.split(",")[1:]
+        for r in (faces / "test" / "cartoon" / "labels.csv").read_text().split()[1:]
+    ]
+    skin = torch.tensor([int(r[0]) for r in labels])
+    real = d["attributes"]["ceiling_by_group"]["glasses"]["skin_tone"]
+    total = sum(int((skin == c).sum()) * (v or 0.0) for c, v in enumerate(real))
+    assert total == pytest.approx(d["attributes"]["ceiling"]["glasses"] * len(skin))
     assert "<th>untranslated source</th>" in html and "untranslated mean" in html
     assert set(d["attributes"]["untranslated"]) == set(d["attributes"]["accuracy"])
     assert m["summary"]["untranslated_mean"] == pytest.approx(
@@ -191,6 +200,8 @@ def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: 
             sizes = torch.bincount(ev.test[a].labels[:, names.index(other)], minlength=len(within))
             total = sum(int(n) * (v or 0.0) for n, v in zip(sizes, within, strict=True))
             assert total == pytest.approx(acc[name] * len(ia))
+            # the true counterparts are the real images of the groups: it reads the ceiling
+            assert within == pytest.approx(perfect["attributes"]["ceiling_by_group"][name][other])
     assert perfect["paired"]["l1"] == pytest.approx(0) and perfect["paired"][
         "ssim"
     ] == pytest.approx(1)

@@ -236,6 +236,13 @@ class Evaluator:
                 "by_group": M.attribute_accuracy_by_group(
                     read, sa.labels, self.attrs.num_classes, names
                 ),
+                # the same groups of b's real test images: a group the classifier itself
+                # reads poorly is the instrument's, not the translation's
+                "ceiling_by_group": M.attribute_accuracy_by_group(
+                    clf.predict(sb.images), sb.labels, self.attrs.num_classes, names
+                )
+                if sb.labels is not None
+                else None,
             }
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
         n = min(len(real_f), len(fake_f))

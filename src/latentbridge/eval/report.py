@@ -181,7 +181,11 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         if at.get("confusion"):
             parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
         if at.get("by_group") and ev.attrs is not None:
-            parts.append(_by_group_html(at["by_group"], ev.attrs.names, ev.attrs.classes))
+            parts.append(
+                _by_group_html(
+                    at["by_group"], at.get("ceiling_by_group"), ev.attrs.names, ev.attrs.classes
+                )
+            )
     realism = [
         ["KID", d["kid"]["mean"]],
         ["FID", d["fid"]],
@@ -209,24 +213,39 @@ def _confusion_html(confusion: dict[str, list[list[int]]], classes: list[list[st
 
 def _by_group_html(
     by_group: dict[str, dict[str, list[float | None]]],
+    ceiling: dict[str, dict[str, list[float | None]]] | None,
     names: list[str],
     classes: list[list[str]] | None,
 ) -> str:
     """Per attribute that splits the test subjects, a table: rows the other attributes, columns
-    that attribute's classes (of the source), cells the accuracy within the group (folded)."""
+    that attribute's classes (of the source), cells the accuracy within the group and, in
+    brackets, the classifier's on the same group of real target images (folded)."""
+
+    def cell(name: str, other: str, c: int) -> str:
+        v = by_group[name][other][c]
+        real = ceiling[name][other][c] if ceiling and name in ceiling else None
+        return _fmt(v) + (f" ({_fmt(real)})" if real is not None else "")
+
     tables = []
     for j, other in enumerate(names):
-        rows = [[name, *by_group[name][other]] for name in names if other in by_group.get(name, {})]
+        rows = [
+            [name, *(cell(name, other, c) for c in range(len(by_group[name][other])))]
+            for name in names
+            if other in by_group.get(name, {})
+        ]
         if not rows:
             continue
         n = len(rows[0]) - 1
         labels = classes[j] if classes and len(classes[j]) == n else [str(c) for c in range(n)]
         tables.append(
             f"<p>by {html.escape(other)}</p>"
-            + _table(["preserved \\ source's class", *labels], rows)
+            + _table(["preserved (real) \\ source's class", *labels], rows)
         )
     body = "".join(tables)
-    return f"<details><summary>who loses what: accuracy per group of subjects</summary>{body}</details>"
+    return (
+        "<details><summary>who loses what: accuracy per group of subjects (in brackets the "
+        f"classifier's on real images of the group)</summary>{body}</details>"
+    )
 
 
 def _latent_html(m: dict[str, Any]) -> str:

@@ -923,6 +923,26 @@ def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     counts = [int(c) for c in re.findall(r" of (\d+)", frames[0])]
     subjects = (faces / "test" / "photo" / "labels.csv").read_text().splitlines()[1:]
     assert sum(counts) == len(subjects)  # every test subject in one group
+    # known answers: a cartoon classifier that reads exactly the subjects' glasses, then one
+    # that reads glasses on everyone (the translator the identity: only the reading counts)
+    from types import SimpleNamespace
+
+    names = ["skin_tone", "hair_color", "glasses", "hair_length"]
+    gen = SimpleNamespace(encode=lambda v, d: v, decode=lambda z, d: z)
+    for reads, wearers, others in (
+        (attrs["glasses"], "1.00", "0.00"),
+        (np.ones(4), "1.00", "1.00"),
+    ):
+        column = torch.as_tensor(reads, dtype=torch.long)
+        clf = SimpleNamespace(predict=lambda x, c=column: torch.stack([c * 0, c * 0, c, c * 0], 1))
+        ev = SimpleNamespace(
+            pipe=SimpleNamespace(size=32, gen=gen, device=torch.device("cpu")),
+            attrs=SimpleNamespace(names=names),
+            clf={"cartoon": clf},
+        )
+        line = script.glasses_by_frame(ev, attrs, 3)  # type: ignore[attr-defined]
+        rates = re.findall(r"(\d\.\d\d) of", line)
+        assert rates[:-1] == [wearers] * (len(rates) - 1) and rates[-1] == others, line
 
 
 def test_printed_factors_holds_each_kind_of_variation_and_reads_the_translations(

@@ -4,6 +4,7 @@ translations against the first (``photo_factors.py``, ``printed_factors.py``).""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,14 @@ def combined(*patches: Patch) -> Patch:
 def with_all_held(variants: dict[str, Patch]) -> dict[str, Patch]:
     """``variants`` and, last, "all held": every one of them at once."""
     return {**variants, "all held": combined(*(p for p in variants.values() if p))}
+
+
+def add_render_arguments(p: argparse.ArgumentParser) -> None:
+    """The factor scripts' common options: the renderer's seed and the grid's path."""
+    p.add_argument("--seed", type=int, default=1, help="the renderer's seed (default 1)")
+    p.add_argument(
+        "--grid", type=Path, help="write a PNG of each variant's sources and translations"
+    )
 
 
 def translated(

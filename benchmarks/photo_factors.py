@@ -25,13 +25,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 import latentbridge.data.faces_photo as photo
 from _evaluated import evaluated_run
-from _factors import Patch, patched, read_variants, translated, with_all_held
+from _factors import Patch, add_render_arguments, patched, read_variants, translated, with_all_held
 from latentbridge.eval.evaluate import Evaluator
 
 
@@ -164,10 +163,7 @@ def glasses_by_frame(ev: Evaluator, attrs: dict[str, np.ndarray], seed: int) -> 
 
 
 def _more(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=1, help="the renderer's seed (default 1)")
-    p.add_argument(
-        "--grid", type=Path, help="write a PNG of each variant's sources and translations"
-    )
+    add_render_arguments(p)
 
 
 def main() -> None:

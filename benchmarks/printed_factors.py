@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import torch
 
 import latentbridge.data.digits as digits
 from _evaluated import evaluated_run
-from _factors import Patch, combined, patched, read_variants
+from _factors import Patch, add_render_arguments, combined, patched, read_variants
 
 
 def _white_on_black(draw: Callable) -> Callable:
@@ -103,10 +102,7 @@ def render(size: int, seed: int, n: int, patch: Patch) -> tuple[np.ndarray, torc
 
 
 def _more(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=1, help="the renderer's seed (default 1)")
-    p.add_argument(
-        "--grid", type=Path, help="write a PNG of each variant's sources and translations"
-    )
+    add_render_arguments(p)
     p.add_argument("-n", type=int, default=500, help="printed digits per variant (default 500)")
 
 

@@ -76,7 +76,7 @@ def main() -> None:
     rows_of = [to_pil(x[:n]), to_pil(y[:n])] + ([to_pil(true[:n])] if true is not None else [])
     s, label, per_row = 96, 14, 16
     bands = (n + per_row - 1) // per_row
-    grid = Image.new("RGB", (s * per_row, bands * len(rows_of) * (s + label)), "white")
+    grid = Image.new("RGB", (s * min(n, per_row), bands * len(rows_of) * (s + label)), "white")
     draw = ImageDraw.Draw(grid)
     for i in range(n):
         band, col = divmod(i, per_row)

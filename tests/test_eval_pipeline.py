@@ -770,7 +770,7 @@ def test_attribute_grid_counts_what_eval_reads(
     expected = {n: confusion[1][i] for i, n in enumerate(names)}  # the row of beige sources
     assert f"their translations into photo are read as {expected}" in printed
     assert "their true counterparts in photo are read as" in printed
-    assert Image.open(out).size == (96 * 16, 3 * (96 + 14))
+    assert Image.open(out).size == (96 * 4, 3 * (96 + 14))  # four columns, no blank ones
     for bad, message in (
         ("--value", "--value must be one of"),
         ("--attribute", "--attribute must"),

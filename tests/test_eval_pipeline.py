@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +292,18 @@ def test_compare_tabulates_methods(
     first = json.loads((out / "runs" / "baseline-s0" / "eval" / "metrics.json").read_text())
     copy = first["summary"]["untranslated_mean"]
     assert f"the source images untranslated {copy:.3f}" in md
+    # below the table, each attribute's preservation: the mean over directions, then over seeds
+    per = md.split("Preservation per attribute (mean over directions):")[1]
+    skin = [
+        statistics.mean(d["attributes"]["accuracy"]["skin_tone"] for d in r["directions"].values())
+        for r in (
+            json.loads((out / "runs" / f"baseline-s{s}" / "eval" / "metrics.json").read_text())
+            for s in (0, 1)
+        )
+    ]
+    assert f"| baseline | {statistics.mean(skin):.3f} ± {statistics.stdev(skin):.3f} |" in per
+    assert "| unit | " in per and "| chance | " in per
+    assert "<h2>Preservation per attribute" in (out / "comparison.html").read_text()
     assert (out / "comparison.html").is_file() and len(
         json.loads((out / "comparison.json").read_text())["unit"]
     ) == 2
@@ -391,6 +404,36 @@ def test_comparison_table_gives_each_direction_with_its_interval_or_spread() -> 
     assert old.startswith("| old | 1 | 10 | 0.450 | 0.500 | 0.400 |")
     assert none.startswith("| none | 1 | 10 | — | — | — |")
     assert "<th>preservation a-&gt;b</th>" in html and "<td>0.800 (0.780–0.830)</td>" in html
+
+
+def test_attribute_table_averages_directions_then_seeds() -> None:
+    """compare's table per attribute: each run's directions averaged, then mean ± std over
+    seeds; a direction without labels is left out; chance below; nothing with one attribute."""
+    from latentbridge.eval.commands import attribute_table
+
+    def run(ab: dict[str, float], ba: dict[str, float] | None) -> dict[str, object]:
+        def attrs(acc: dict[str, float]) -> dict[str, object]:
+            chance = {"x": 0.5, "y": 0.25, "mean": 0.375}
+            return {"accuracy": {**acc, "mean": statistics.mean(acc.values())}, "chance": chance}
+
+        directions = {"a->b": {"attributes": attrs(ab)}, "b->a": {"attributes": None}}
+        if ba is not None:
+            directions["b->a"] = {"attributes": attrs(ba)}
+        return {"step": 10, "summary": {}, "directions": directions}
+
+    results = {
+        "one": [run({"x": 0.8, "y": 0.6}, {"x": 0.6, "y": 0.4})],
+        "two": [run({"x": 0.9, "y": 0.5}, None), run({"x": 0.5, "y": 0.5}, {"x": 0.7, "y": 0.3})],
+    }
+    md, html = attribute_table(results)
+    head, _, one, two, chance = md.splitlines()
+    assert head == "| method | x | y |"
+    assert one == "| one | 0.700 | 0.500 |"  # (0.8 + 0.6) / 2, (0.6 + 0.4) / 2
+    assert two == "| two | 0.750 ± 0.212 | 0.450 ± 0.071 |"  # runs (0.9, 0.5) and (0.6, 0.4)
+    assert chance == "| chance | 0.500 | 0.250 |"
+    assert "<th>x</th>" in html and "<td>0.750 ± 0.212</td>" in html
+    single = {"one": [run({"digit": 0.4}, {"digit": 0.3})]}
+    assert attribute_table(single) == ("", "")
 
 
 def test_preservation_plot_draws_the_interval_as_the_translations_error_bar() -> None:

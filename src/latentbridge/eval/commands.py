@@ -345,11 +345,58 @@ def _finished(run: Path, cfg: Any, budget: dict[str, Any]) -> tuple[bool, dict[s
         return False, None
 
 
+def _attribute_means(m: dict[str, Any], key: str = "accuracy") -> dict[str, float]:
+    """Each attribute's ``key`` (preservation, or chance) in one run's metrics, averaged over
+    the directions that read it."""
+    per: dict[str, list[float]] = {}
+    for d in m.get("directions", {}).values():
+        for name, v in ((d.get("attributes") or {}).get(key) or {}).items():
+            if name != "mean" and v is not None:
+                per.setdefault(name, []).append(v)
+    return {name: statistics.mean(vs) for name, vs in per.items()}
+
+
+def attribute_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
+    """Markdown and HTML tables of what each method keeps of each attribute: one row per
+    method, one column per attribute (its preservation averaged over the run's directions, mean
+    ± std over seeds), and chance's row below. Empty strings where no run reads two attributes
+    or more: with one, the comparison table's mean says it all."""
+    names: dict[str, None] = {}
+    for ms in results.values():
+        for m in ms:
+            names.update(dict.fromkeys(_attribute_means(m)))
+    if len(names) < 2:
+        return "", ""
+    rows = []
+    for method, ms in results.items():
+        means = [_attribute_means(m) for m in ms]
+        rows.append([method, *(_cell([r.get(n) for r in means]) for n in names)])
+    chance = next(
+        (c for ms in results.values() for m in ms if (c := _attribute_means(m, "chance"))), {}
+    )
+    if chance:
+        rows.append(["chance", *(f"{chance[n]:.3f}" if n in chance else "—" for n in names)])
+    head = ["method", *names]
+    md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
+    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return md, f"<table><tr>{th}</tr>{body}</table>"
+
+
 def write_comparison(results: dict[str, list[dict[str, Any]]], out: Path) -> None:
-    """comparison.md, comparison.html (with a plot) and comparison.json in ``out``."""
+    """comparison.md, comparison.html (with a plot) and comparison.json in ``out``; with two
+    attributes or more, the md and html end with preservation per attribute."""
     from latentbridge.eval.report import STYLE, comparison_plot
 
     md, table = comparison_table(results)
+    per_md, per_table = attribute_table(results)
+    if per_md:
+        title = "Preservation per attribute (mean over directions)"
+        md += f"\n{title}:\n\n{per_md}"
+        table += f"<h2>{title}</h2>{per_table}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.md").write_text(md)
     (out / "comparison.json").write_text(

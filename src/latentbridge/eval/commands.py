@@ -227,6 +227,17 @@ def preservation_directions(results: dict[str, list[dict[str, Any]]]) -> list[st
     return list(seen)
 
 
+def _tables(head: list[str], rows: list[list[str]]) -> tuple[str, str]:
+    """One table as markdown and as HTML."""
+    md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
+    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return md, f"<table><tr>{th}</tr>{body}</table>"
+
+
 def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
     """Markdown and HTML tables: one row per method, mean ± std over seeds; beside the mean
     preservation, one column per direction (with the test images' 95 % interval where a method
@@ -241,13 +252,7 @@ def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str
         per_direction = [_direction_cell(ms, d) for d in directions]
         steps = str(round(statistics.mean(m["step"] for m in ms)))
         rows.append([method, str(len(ms)), steps, cells[0], *per_direction, *cells[1:]])
-    md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
-    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
-    table = f"<table><tr>{th}</tr>{body}</table>"
+    md, table = _tables(head, rows)
     from latentbridge.eval.report import preservation_references
 
     refs = preservation_references(results)
@@ -376,14 +381,7 @@ def attribute_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]
     )
     if chance:
         rows.append(["chance", *(f"{chance[n]:.3f}" if n in chance else "—" for n in names)])
-    head = ["method", *names]
-    md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
-    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return md, f"<table><tr>{th}</tr>{body}</table>"
+    return _tables(["method", *names], rows)
 
 
 def write_comparison(results: dict[str, list[dict[str, Any]]], out: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import shutil
 import statistics
@@ -228,14 +227,12 @@ def preservation_directions(results: dict[str, list[dict[str, Any]]]) -> list[st
 
 
 def _tables(head: list[str], rows: list[list[str]]) -> tuple[str, str]:
-    """One table as markdown and as HTML."""
+    """One table as markdown and as HTML (the report's tables)."""
+    from latentbridge.eval.report import _table
+
     md = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
     md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return md, f"<table><tr>{th}</tr>{body}</table>"
+    return md, _table(head, rows)
 
 
 def comparison_table(results: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:

@@ -217,14 +217,13 @@ class Evaluator:
         if b in self.clf and sa.labels is not None and self.attrs is not None:
             names, clf = self.attrs.names, self.clf[b]
             read = clf.predict(x_ab)
-            real = clf.predict(sb.images) if sb.labels is not None else None  # the ceiling's
+            # the ceiling's reading: the classifier on b's real test images, with their labels
+            real = None if sb.labels is None else (clf.predict(sb.images), sb.labels)
             out["attributes"] = {
                 "accuracy": M.attribute_accuracy(read, sa.labels, names),
                 # what another draw of as many test images could read: the test set's noise
                 "accuracy_interval": M.attribute_interval(read, sa.labels, names, seed=self.seed),
-                "ceiling": M.attribute_accuracy(real, sb.labels, names)
-                if real is not None and sb.labels is not None
-                else None,
+                "ceiling": M.attribute_accuracy(*real, names) if real else None,
                 "ceiling_blurred": M.attribute_accuracy(
                     clf.predict(blurred(sb.images)), sb.labels, names
                 )
@@ -240,9 +239,9 @@ class Evaluator:
                 # the same groups of b's real test images: a group the classifier itself
                 # reads poorly is the instrument's, not the translation's
                 "ceiling_by_group": M.attribute_accuracy_by_group(
-                    real, sb.labels, self.attrs.num_classes, names
+                    *real, self.attrs.num_classes, names
                 )
-                if real is not None and sb.labels is not None
+                if real
                 else None,
             }
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)

@@ -45,6 +45,16 @@ def translation_chunk(x: Tensor) -> int:
 
 def check_config(cfg: Config, domains: Sequence[str]) -> None:
     """Reject configurations the networks cannot be built from, with a message that says why."""
+    if len(domains) < 2:
+        raise UserError(f"need at least 2 domains, got {len(domains)}")
+    _check_shapes(cfg)
+    _check_sharing(cfg)
+    _check_losses(cfg, domains)
+    _check_training(cfg)
+
+
+def _check_shapes(cfg: Config) -> None:
+    """The image size against the halvings of the encoder and the discriminators, the code."""
     size, m = cfg.data.size, cfg.model
     if not 16 <= size <= 256:
         raise UserError(f"data.size must be between 16 and 256, got {size}")
@@ -72,6 +82,13 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
             "model.latent_channels must be >= 0 (0 = the encoder's width) and sizes a spatial "
             f"code only (a vector code has model.latent_dim), got {m.latent_channels}"
         )
+    if m.style_dim < 0:
+        raise UserError(f"model.style_dim must be >= 0 (0 = no style code), got {m.style_dim}")
+
+
+def _check_sharing(cfg: Config) -> None:
+    """How many blocks can be shared: as many as the networks have, counted from either end."""
+    m = cfg.model
     # EN ends with a 1x1 projection to the code's channels, and DE begins with a 1x1 block back
     # to its width unless a style merge does that
     projected = m.latent_channels > 0
@@ -84,54 +101,61 @@ def check_config(cfg: Config, domains: Sequence[str]) -> None:
         raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
     if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
         raise UserError(f"sharing.disc_layers must be in 0..{m.disc_layers + 1}")
+
+
+def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
+    """The loss terms' own settings: scales within the image, positive temperatures and
+    margins, augmentations that exist, domains the data has."""
+    size, loss = cfg.data.size, cfg.loss
     for key in ("color_size", "palette_size", "edge_scale", "cycle_scale", "selfsim_scale"):
-        value = getattr(cfg.loss, key)
+        value = getattr(loss, key)
         if not 1 <= value <= size // 2:
             raise UserError(f"loss.{key} must be between 1 and data.size / 2, got {value}")
-    window = cfg.loss.selfsim_window
-    if window < 3 or window % 2 == 0 or window > size // cfg.loss.selfsim_scale:
+    window = loss.selfsim_window
+    if window < 3 or window % 2 == 0 or window > size // loss.selfsim_scale:
         raise UserError(
             "loss.selfsim_window must be odd, >= 3 and at most data.size / loss.selfsim_scale, "
             f"got {window}"
         )
-    if cfg.loss.nce_temperature <= 0 or cfg.loss.nce_patches < 1:
+    if loss.nce_temperature <= 0 or loss.nce_patches < 1:
         raise UserError(
             "loss.nce_temperature must be > 0 and loss.nce_patches >= 1, got "
-            f"{cfg.loss.nce_temperature} and {cfg.loss.nce_patches}"
+            f"{loss.nce_temperature} and {loss.nce_patches}"
         )
     try:
-        augment.parse(cfg.loss.diffaug)
+        augment.parse(loss.diffaug)
     except ValueError as e:
         raise UserError(f"loss.diffaug: {e}") from None
     for key in ("cycle_noise", "input_noise"):
-        if getattr(cfg.loss, key) < 0:
-            raise UserError(f"loss.{key} must be >= 0 (0 = off), got {getattr(cfg.loss, key)}")
-    if cfg.loss.r1 > 0 and cfg.train.compile != "off":
-        raise UserError(
-            "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
-            "double backward: leave train.compile off with loss.r1"
-        )
-    if cfg.loss.travel_margin <= 0 or cfg.loss.travel_dim < 1:
+        if getattr(loss, key) < 0:
+            raise UserError(f"loss.{key} must be >= 0 (0 = off), got {getattr(loss, key)}")
+    if loss.travel_margin <= 0 or loss.travel_dim < 1:
         raise UserError(
             "loss.travel_margin must be > 0 and loss.travel_dim >= 1, got "
-            f"{cfg.loss.travel_margin} and {cfg.loss.travel_dim}"
+            f"{loss.travel_margin} and {loss.travel_dim}"
         )
-    if not 0 <= cfg.train.lr_decay <= 1:
-        raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {cfg.train.lr_decay}")
-    if not 0 <= cfg.train.ema < 1:
-        raise UserError(f"train.ema must be in [0, 1) (0 = off), got {cfg.train.ema}")
-    if m.style_dim < 0:
-        raise UserError(f"model.style_dim must be >= 0 (0 = no style code), got {m.style_dim}")
-    if cfg.loss.style > 0 and not m.style_dim:
+    if loss.style > 0 and not cfg.model.style_dim:
         raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
-    if len(domains) < 2:
-        raise UserError(f"need at least 2 domains, got {len(domains)}")
     for key in ("cycle_from", "negative_from"):
-        unknown = set(name_list(getattr(cfg.loss, key))) - set(domains)
+        unknown = set(name_list(getattr(loss, key))) - set(domains)
         if unknown:
             raise UserError(
                 f"loss.{key} names {sorted(unknown)}, not domains of the data {list(domains)}"
             )
+
+
+def _check_training(cfg: Config) -> None:
+    """Schedules within their ranges, and no compiled step where a term needs double backward."""
+    t = cfg.train
+    if cfg.loss.r1 > 0 and t.compile != "off":
+        raise UserError(
+            "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
+            "double backward: leave train.compile off with loss.r1"
+        )
+    if not 0 <= t.lr_decay <= 1:
+        raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {t.lr_decay}")
+    if not 0 <= t.ema < 1:
+        raise UserError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
 
 
 class Translator(nn.Module):

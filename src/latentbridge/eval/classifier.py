@@ -18,6 +18,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -267,47 +268,26 @@ def train_attribute_classifier(
             num_classes, image_size=tuple(images.shape[-2:]), width=width, depth=depth,
             in_channels=images.shape[1],
         )  # fmt: skip
-    n_hold = min(_HOLDOUT_MAX, len(images) // 10) if rounds > 1 else 0
-    if n_hold < _HOLDOUT_MIN:
-        n_hold = 0  # too few images to judge progress: one round on all of them
-    x_train, y_train = images, labels  # nothing held out: no copy, the single-round sampling
-    if n_hold:
-        order = torch.randperm(len(images), generator=gen)
-        hold_idx, train_idx = order[:n_hold], order[n_hold:]
-        x_train, y_train = images[train_idx.to(images.device)], labels[train_idx.to(labels.device)]
-    max_shift = min(images.shape[-2:]) // _SHIFT_FRACTION if augment else 0
+    hold_idx, (x_train, y_train) = _holdout(images, labels, rounds, gen)
+    side = min(images.shape[-2:])
+    batches = _Batches(
+        x_train, y_train, batch_size=batch_size, gen=gen,
+        max_shift=side // _SHIFT_FRACTION if augment else 0, blur=blur * side, noise=noise,
+    )  # fmt: skip
     held: list[float] = []
     done = 0
     # The bar grows by a round's steps when a round begins: how many rounds run is not known
     # in advance.
     bar = tqdm(total=0, desc=progress, unit="step", disable=progress is None)
-    for r in range(rounds if n_hold else 1):
+    for r in range(rounds if len(hold_idx) else 1):
         bar.total += steps
         if r:
             bar.set_description(f"{progress}, round {r + 1}")
-        model.to(dev).train()
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        for _ in range(steps):
-            idx = torch.randint(len(x_train), (batch_size,), generator=gen)
-            x = _random_shift(x_train[idx.to(x_train.device)].float(), max_shift, gen)
-            x = _random_degrade(x, blur * min(images.shape[-2:]), noise, gen).to(dev)
-            y = y_train[idx.to(y_train.device)].to(dev)
-            logits = model(x)
-            loss = torch.stack([F.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits)])
-            loss = loss.mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(1)
+        _train_round(model.to(dev), batches, steps=steps, lr=lr, device=dev, bar=bar)
         done += steps
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"attribute classifier loss is {loss.item()}; lower lr={lr}")
-        if not n_hold:
+        if not len(hold_idx):
             break
-        pred = model.eval().predict(images[hold_idx.to(images.device)])
-        per_attr = (pred == labels[hold_idx.to(labels.device)].to(pred.device)).float().mean(0)
+        per_attr = _accuracy(model.eval(), images, labels, hold_idx)
         mean = float(per_attr.mean())
         gained = mean - held[-1] if held else float("inf")
         held.append(mean)
@@ -317,10 +297,78 @@ def train_attribute_classifier(
     model.training_record = {
         "steps": done,
         "rounds": done // steps,
-        "holdout_images": n_hold,
+        "holdout_images": len(hold_idx),
         "holdout_accuracy": [round(a, 4) for a in held],
     }
     return model.eval()
+
+
+def _holdout(
+    images: Tensor, labels: Tensor, rounds: int, gen: torch.Generator
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """The indices held out of training to judge its progress (a tenth of the images, at most
+    `_HOLDOUT_MAX`; none for one round, or below `_HOLDOUT_MIN`), and the training images and
+    labels left (all of them, not copied, when nothing is held out)."""
+    n_hold = min(_HOLDOUT_MAX, len(images) // 10) if rounds > 1 else 0
+    if n_hold < _HOLDOUT_MIN:  # too few images to judge progress: one round on all of them
+        return torch.zeros(0, dtype=torch.long), (images, labels)
+    order = torch.randperm(len(images), generator=gen)
+    hold_idx, train_idx = order[:n_hold], order[n_hold:]
+    return hold_idx, (images[train_idx.to(images.device)], labels[train_idx.to(labels.device)])
+
+
+@dataclass
+class _Batches:
+    """Minibatches drawn with replacement, shifted by up to ``max_shift`` px, blurred by a
+    Gaussian of std up to ``blur`` px and noised by up to ``noise``, all from ``gen``."""
+
+    images: Tensor
+    labels: Tensor
+    batch_size: int
+    gen: torch.Generator
+    max_shift: int
+    blur: float
+    noise: float
+
+    def draw(self) -> tuple[Tensor, Tensor]:
+        idx = torch.randint(len(self.images), (self.batch_size,), generator=self.gen)
+        x = _random_shift(self.images[idx.to(self.images.device)].float(), self.max_shift, self.gen)
+        x = _random_degrade(x, self.blur, self.noise, self.gen)
+        return x, self.labels[idx.to(self.labels.device)]
+
+
+def _train_round(
+    model: AttributeClassifier,
+    batches: _Batches,
+    *,
+    steps: int,
+    lr: float,
+    device: torch.device,
+    bar: tqdm,
+) -> None:
+    """One round: Adam at ``lr`` with a cosine decay to 0 over ``steps`` minibatches, the loss the
+    mean over attributes of the cross-entropy. A warm restart from the weights so far."""
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    for _ in range(steps):
+        x, y = batches.draw()
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss = torch.stack([F.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits)]).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        bar.update(1)
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"attribute classifier loss is {loss.item()}; lower lr={lr}")
+
+
+def _accuracy(model: AttributeClassifier, images: Tensor, labels: Tensor, idx: Tensor) -> Tensor:
+    """Per-attribute accuracy of ``model`` on the images at ``idx``."""
+    pred = model.predict(images[idx.to(images.device)])
+    return (pred == labels[idx.to(labels.device)].to(pred.device)).float().mean(0)
 
 
 def data_key(paths: Sequence[str | os.PathLike[str]], size: int, extra: str = "") -> str:

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from latentbridge import config as C
 from latentbridge import losses, methods
+from latentbridge.cli import add_device_argument, add_set_argument
 from latentbridge.data.stream import to_tensor
 from latentbridge.demo import DEMO_SETTINGS
 from latentbridge.train.log import write_samples
@@ -41,7 +42,7 @@ def paired_indices(trainer: Trainer) -> int:
     """The number of subjects, after checking that every domain holds the same file names in
     the same order (so one index is one subject in every domain)."""
     names = {d: [p.name for p in trainer.data.paths[d]] for d in trainer.data.domains}
-    first, *rest = names.values()
+    first = next(iter(names.values()))
     for d, n in names.items():
         if n != first:
             raise SystemExit(
@@ -66,9 +67,9 @@ def train_paired(
     t, kind = cfg.train, cfg.loss.gan_type
     opt = torch.optim.Adam(gen.parameters(), lr=t.lr, betas=(t.beta1, t.beta2))
     opt_d = torch.optim.Adam(dis.parameters(), lr=t.lr_d or t.lr, betas=(t.beta1, t.beta2))
+    pairs = [(a, b) for a in domains for b in domains if a != b] if gan else []
     n, rng = paired_indices(trainer), np.random.default_rng(seed)
     deadline = time.monotonic() + minutes * 60
-    pairs = [(a, b) for a in domains for b in domains if a != b]
     while time.monotonic() < deadline and (steps is None or trainer.step < steps):
         idx = rng.integers(0, n, t.batch_size)
         x = {d: to_tensor(trainer.data.images[d][idx]) for d in domains}
@@ -78,9 +79,9 @@ def train_paired(
             l1 = sum(F.l1_loss(y.float(), x[b]) for (_, b), y in out.items())
             fool = sum(
                 losses.gan_generator(dis.image[b](out[a, b]).float(), kind) for a, b in pairs
-            )
+            )  # 0 without the GAN: no discriminator runs
         opt.zero_grad(set_to_none=True)
-        (weight * l1 + (gan * fool if gan else 0.0)).backward()
+        (weight * l1 + gan * fool).backward()
         opt.step()
         if gan:
             with trainer.autocast():
@@ -93,9 +94,9 @@ def train_paired(
             opt_d.zero_grad(set_to_none=True)
             judged.backward()
             opt_d.step()
-        trainer.step += 1
-        if trainer.ema is not None:
+        if trainer.ema is not None:  # after optimizer step ``step`` (0-based), as in training
             trainer.ema.update(trainer.step)
+        trainer.step += 1
         if trainer.step % 100 == 0:
             print(f"step {trainer.step}: L1 summed over the {len(out)} pairs {l1:.4f}")
     return trainer.step
@@ -112,8 +113,8 @@ def main() -> None:
     p.add_argument(
         "--gan", type=float, default=0.0, help="weight of the translations' GAN term (0: none)"
     )
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    add_device_argument(p)
+    add_set_argument(p, "override a config key of the preset (repeatable)")
     args = p.parse_args()
     cfg = methods.resolve(args.method, overrides={**DEMO_SETTINGS, **C.parse_set(args.set)})
     trainer = Trainer(cfg, data=args.pairs, run=args.out, device=args.device, overwrite=True)

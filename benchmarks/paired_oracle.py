@@ -35,7 +35,7 @@ from latentbridge.cli import add_device_argument, add_set_argument
 from latentbridge.data.stream import to_tensor
 from latentbridge.demo import DEMO_SETTINGS
 from latentbridge.train.log import write_samples
-from latentbridge.train.loop import Trainer
+from latentbridge.train.trainer import Trainer
 
 
 def paired_indices(trainer: Trainer) -> int:

@@ -21,7 +21,7 @@ import torch
 
 from latentbridge import methods
 from latentbridge.bench import write_dataset
-from latentbridge.train.loop import Trainer
+from latentbridge.train.trainer import Trainer
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ import torch
 from latentbridge import methods
 from latentbridge.data.faces import generate_faces
 from latentbridge.eval.commands import run_eval
-from latentbridge.train.loop import Trainer, train
+from latentbridge.train.loop import train
+from latentbridge.train.trainer import Trainer
 
 KEYS = (
     "attribute_preservation_mean",

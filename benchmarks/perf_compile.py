@@ -44,8 +44,9 @@ from torch.nn import functional as F
 
 from latentbridge import bench, config, methods
 from latentbridge.nn import blocks, networks
+from latentbridge.precision import resolve_precision
 from latentbridge.train.distributed import resolve_device
-from latentbridge.train.loop import Trainer, resolve_precision
+from latentbridge.train.trainer import Trainer
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

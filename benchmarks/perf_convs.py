@@ -26,7 +26,7 @@ from torch import nn
 from latentbridge import methods
 from latentbridge.bench import matmul_peak, write_dataset
 from latentbridge.config import parse_set
-from latentbridge.train.loop import Trainer
+from latentbridge.train.trainer import Trainer
 
 
 def _median_ms(fn: Callable[[], None], reps: int = 7) -> float:

@@ -48,7 +48,7 @@ import torch
 from latentbridge import bench, config, methods
 from latentbridge.nn import networks
 from latentbridge.train.distributed import resolve_device
-from latentbridge.train.loop import Trainer
+from latentbridge.train.trainer import Trainer
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 VARIANTS = {  # name -> (precision, cuDNN autotuning, channels-last networks)

@@ -71,7 +71,7 @@ def run_one(args: argparse.Namespace) -> None:
     _legacy(args.one)
     from latentbridge import methods
     from latentbridge.bench import write_dataset
-    from latentbridge.train.loop import Trainer
+    from latentbridge.train.trainer import Trainer
 
     with tempfile.TemporaryDirectory() as tmp:
         root = write_dataset(Path(tmp) / "data", args.size, n=2 * args.batch_size)

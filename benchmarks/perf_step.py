@@ -34,7 +34,7 @@ from latentbridge import methods
 from latentbridge.bench import write_dataset
 from latentbridge.config import Norm, parse_set
 from latentbridge.nn import blocks, networks
-from latentbridge.train.loop import Trainer
+from latentbridge.train.trainer import Trainer
 
 
 class LegacyDomainNorm(nn.Module):

@@ -13,7 +13,8 @@ import torch
 from latentbridge import losses, methods
 from latentbridge.errors import TrainingDiverged, UserError
 from latentbridge.train import checkpoint as ckpt_io
-from latentbridge.train.loop import Trainer, train
+from latentbridge.train.loop import train
+from latentbridge.train.trainer import Trainer
 from tests.conftest import tiny
 
 

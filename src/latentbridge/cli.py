@@ -83,7 +83,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from latentbridge import config as C
     from latentbridge import methods
     from latentbridge.train import distributed
-    from latentbridge.train.loop import Trainer, train
+    from latentbridge.train.loop import train
+    from latentbridge.train.trainer import Trainer
 
     if args.steps is not None and args.steps < 0 or args.minutes is not None and args.minutes <= 0:
         raise UserError("--steps must be >= 0 and --minutes > 0")

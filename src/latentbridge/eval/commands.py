@@ -266,7 +266,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from latentbridge import config as C
     from latentbridge import methods
     from latentbridge.eval.evaluate import CLASSIFIER_BLUR
-    from latentbridge.train.loop import Trainer, train
+    from latentbridge.train.loop import train
+    from latentbridge.train.trainer import Trainer
 
     names = (
         list(methods.REGISTRY)

@@ -1,4 +1,6 @@
-"""The training loop: set-up, resume, the step schedule, logging, samples and checkpoints.
+"""The training loop: the step schedule, its budget (steps or minutes), logging, samples,
+checkpoints and a clean stop on Ctrl-C / SIGTERM. The run's set-up, resume and one step are the
+:class:`~latentbridge.train.trainer.Trainer`'s.
 
 ``train()`` is what ``latentbridge train`` runs. ``--steps N`` trains until step N (so a run of
 4 steps resumed with ``--steps 6`` ends where a 6-step run ends, bit for bit on the CPU).
@@ -7,61 +9,18 @@
 from __future__ import annotations
 
 import queue
-import random
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
 from torch import Tensor
 
 from latentbridge import config as C
-from latentbridge import terms
-from latentbridge.data.stream import TrainData
-from latentbridge.errors import UserError
-from latentbridge.model import Model, Translator, compile_networks
-from latentbridge.precision import autocast_factory, check_native, resolve_precision
-from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed
-from latentbridge.train.ema import WeightAverage
-from latentbridge.train.log import RunLogger, write_samples
-from latentbridge.train.objectives import DisObjective, GenObjective
-from latentbridge.train.step import Phase, step_pairs, train_step
-
-
-@dataclass
-class TrainResult:
-    run: Path
-    step: int
-    checkpoint: Path | None
-    interrupted: bool
-    seconds: float
-
-
-def seed_everything(seed: int) -> None:
-    """The one place that seeds Python, NumPy and torch."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _phase(
-    name: str, objective: torch.nn.Module, params: list, cfg: C.Config, lr: float, scale: bool
-) -> Phase:
-    t = cfg.train
-    # The fused kernel (one pass over all parameters) is ~4x faster than the per-tensor loop on
-    # the CPU and exists on CUDA too; other devices keep the default implementation.
-    fused = all(p.device.type in ("cpu", "cuda") for p in params) or None
-    opt = torch.optim.Adam(
-        params, lr=lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay, fused=fused
-    )
-    scaler = torch.amp.GradScaler("cuda") if scale else None
-    return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler, t.lr_decay)
+from latentbridge.train.log import write_samples
+from latentbridge.train.trainer import Trainer, TrainResult
 
 
 class _StopFlag:
@@ -117,188 +76,80 @@ def _prefetch(make: Callable[[int], Any], start: int, depth: int) -> Iterator[An
         thread.join(timeout=60)
 
 
-class Trainer:
-    """Everything one run holds; :meth:`run` trains, :meth:`save` checkpoints."""
-
-    def __init__(
-        self,
-        cfg: C.Config,
-        *,
-        data: Path,
-        run: Path,
-        device: str = "auto",
-        resume: bool = False,
-        overwrite: bool = False,
-        overrides: dict[str, Any] | None = None,
-    ) -> None:
-        """``cfg`` is used for a new run; a resumed run takes the checkpoint's config, with
-        ``overrides`` (the command line's ``--set``) applied on top. A new run in a folder that
-        holds one already is refused unless ``overwrite`` (:func:`checkpoint.start_fresh`)."""
-        self.dist = distributed.setup(device)
-        self.run_dir = Path(run)
-        if not resume:
-            ckpt_io.start_fresh(self.run_dir, overwrite=overwrite, main=self.dist.main)
-        ckpt = self._resume_checkpoint() if resume else None
-        if ckpt is not None:
-            cfg = C.replace(C.from_dict(ckpt["config"]), overrides or {})
-        self.cfg = cfg
-        self.precision = resolve_precision(cfg.train.precision, self.dist.device)
-        check_native(self.precision, self.dist.device)  # before any image is read
-        domains = ckpt["domains"] if ckpt else None
-        self.data = TrainData(
-            data,
-            size=cfg.data.size,
-            seed=cfg.train.seed,
-            flip=cfg.data.flip,
-            domains=domains,
-            labels=cfg.loss.labels > 0,
-        )
-        if cfg.loss.labels > 0 and len(self.data.labels) < 2:
-            raise UserError(
-                f"loss.labels needs the training images' labels in at least two domains: "
-                f"{data}/attributes.json and a labels.csv naming every training image of a "
-                f"domain; found them for {sorted(self.data.labels) or 'none'}"
-            )
-        seed_everything(cfg.train.seed)
-        self.autocast = autocast_factory(self.precision, self.dist.device)
-        self.model = Model(cfg, self.data.domains).to(self.dist.device)
-        compile_networks(
-            self.model, cfg.train.compile, precision=self.precision, device=self.dist.device.type
-        )
-        self._build_phases()
-        self.step = 0
-        self.last_ckpt = ""
-        if ckpt is not None:
-            self._load(ckpt)
-        elif self.dist.world > 1:  # per-rank noise streams; parameters are broadcast by DDP
-            torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
-        self.ema = WeightAverage(self.model.gen, cfg, cfg.train.ema) if cfg.train.ema else None
-        if self.ema is not None and ckpt is not None and ckpt.get("gen_ema") is not None:
-            self.ema.load_state_dict(ckpt["gen_ema"])  # (else it starts from the loaded weights)
-        self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
-        self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
-
-    def _resume_checkpoint(self) -> dict[str, Any] | None:
-        path = ckpt_io.last_checkpoint(self.run_dir)
-        if path is None:
-            raise UserError(f"--resume: no checkpoint in {self.run_dir / 'checkpoints'}")
-        return ckpt_io.load(path)
-
-    def _build_phases(self) -> None:
-        cfg, m, d = self.cfg, self.model, self.dist
-        scale = self.precision == "fp16"
-        self.gen_objective = GenObjective(cfg, m.gen, m.dis)
-        gen_params = list(m.gen.parameters())  # unique: a shared block is counted once
-        self.gen = _phase(
-            "gen", distributed.wrap(self.gen_objective, d), gen_params, cfg, cfg.train.lr, scale
-        )
-        dis_params = list(m.dis.parameters())
-        self.dis: Phase | None = None
-        if dis_params:
-            lr_d = cfg.train.lr_d or cfg.train.lr
-            dis_obj = distributed.wrap(DisObjective(self.gen_objective, m.dis), d)
-            self.dis = _phase("dis", dis_obj, dis_params, cfg, lr_d, scale)
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "format": ckpt_io.FORMAT,
-            "config": C.to_dict(self.cfg),
-            "domains": self.data.domains,
-            "step": self.step,
-            "gen": self.model.gen.state_dict(),
-            "gen_ema": self.ema.state_dict() if self.ema is not None else None,
-            "dis": self.model.dis.state_dict(),
-            "opt": {
-                "gen": self.gen.optimizer.state_dict(),
-                "dis": self.dis.optimizer.state_dict() if self.dis else None,
-            },
-            "rng": ckpt_io.rng_state(),
-        }
-
-    def _load(self, ckpt: dict[str, Any]) -> None:
-        try:
-            self.model.gen.load_state_dict(ckpt["gen"])
-            self.model.dis.load_state_dict(ckpt["dis"])
-        except RuntimeError as e:  # a --set on --resume that reshapes the networks
-            # torch's message: a header line, then one line per kind of mismatch; name the first
-            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-            first = lines[1] if len(lines) > 1 else lines[0]
-            detail = first if len(first) <= 160 else first[:159] + "…"
-            raise UserError(
-                f"--resume: the checkpoint's networks do not fit the config with --set applied: "
-                f"{detail}. A resumed run may change how it trains, not the networks' shapes "
-                "(model.*, sharing.*, or data.size with a vector code)"
-            ) from None
-        self.gen.optimizer.load_state_dict(ckpt["opt"]["gen"])
-        if self.dis is not None:
-            self.dis.optimizer.load_state_dict(ckpt["opt"]["dis"])
-        self.step = int(ckpt["step"])
-        ckpt_io.set_rng_state(ckpt["rng"])
-        if self.dist.world > 1:
-            torch.manual_seed(self.cfg.train.seed + 7919 * self.dist.rank + self.step)
-        self.last_ckpt = str(ckpt_io.last_checkpoint(self.run_dir))
-
-    def save(self) -> Path | None:
-        """Write ``step_XXXXXXX.pt`` and ``last.pt`` (rank 0 only)."""
-        folder = self.run_dir / "checkpoints"
-        path = None
-        if self.dist.main:
-            state = self.state()
-            ckpt_io.save_atomic(state, folder / f"step_{self.step:07d}.pt")
-            ckpt_io.save_atomic(state, folder / "last.pt")
-            ckpt_io.prune(folder, self.cfg.train.keep)
-            path = folder / "last.pt"
-            self.last_ckpt = str(path)
-        distributed.barrier(self.dist)
-        return path
-
-    @property
-    def translator(self) -> Translator:
-        """The generator that samples show and checkpoints' users translate with: the weight
-        average where ``train.ema`` is on, else the trained weights."""
-        return self.ema.avg if self.ema is not None else self.model.gen
-
-    def micro_batches(self, step: int) -> list[dict[str, Tensor]]:
-        t, d = self.cfg.train, self.dist
-        chunks = t.accumulate * d.world
-        return [
-            self.data.batch(
-                step, batch_size=t.batch_size, chunk=m * d.world + d.rank, chunks=chunks
-            )
-            for m in range(t.accumulate)
-        ]
-
-    def one_step(self, micro: list[dict[str, Tensor]], progress: float = 0.0) -> dict[str, Tensor]:
-        """One optimizer step of every phase; ``progress`` (the fraction of the run's budget
-        spent, equal on every rank) drives ``train.lr_decay``."""
-        t = self.cfg.train
-        micro = [
-            {k: v.to(self.dist.device, non_blocking=True) for k, v in x.items()} for x in micro
-        ]
-        weights = terms.weights(self.cfg.loss, step=self.step, warmup=t.warmup)
-        logs = train_step(
-            gen=self.gen,
-            dis=self.dis,
-            micro_batches=micro,
-            pairs=step_pairs(self.data.domains, t.pairs, seed=t.seed, step=self.step),
-            weights=weights,
-            d_weights=terms.discriminator_weights(self.cfg.loss, weights),
-            step=self.step,
-            autocast=self.autocast,
-            last_ckpt=self.last_ckpt,
-            progress=progress,
-        )
-        if self.ema is not None:
-            self.ema.update(self.step)
-        return logs
-
-
 def _postfix(logs: dict[str, float]) -> str:
     short = {k.split("/")[1]: 0.0 for k in logs if k.startswith("gen/")}
     for k, v in logs.items():
         if k.startswith("gen/"):
             short[k.split("/")[1]] += v
     return " ".join(f"{k}={v:.3f}" for k, v in short.items())
+
+
+class _Budget:
+    """When training stops: at step ``target``, after ``minutes`` of wall time, or at whichever
+    comes first when both are given."""
+
+    def __init__(self, target: int | None, minutes: float | None) -> None:
+        self.target, self.minutes, self.start = target, minutes, time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def out_of_time(self) -> bool:
+        return self.minutes is not None and self.elapsed() >= self.minutes * 60
+
+    def spent(self, step: int) -> float:
+        """The fraction of the budget spent: of the steps, of the minutes, the larger of both."""
+        by_steps = step / self.target if self.target else 0.0
+        by_time = self.elapsed() / (self.minutes * 60) if self.minutes else 0.0
+        return max(by_steps, by_time)
+
+
+class _LossLog:
+    """The step losses summed since the last row of ``log.jsonl``; :meth:`write` averages them
+    into one row (with the images per second since the last row) and shows them on the bar."""
+
+    def __init__(self, trainer: Trainer, bar: Any) -> None:
+        self.trainer, self.bar = trainer, bar
+        self.per_step = trainer.cfg.train.batch_size * len(trainer.data.domains)
+        self.sums: dict[str, Tensor] = {}
+        self.n, self.since = 0, time.monotonic()
+
+    def add(self, logs: dict[str, Tensor]) -> None:
+        for k, v in logs.items():
+            self.sums[k] = self.sums[k] + v if k in self.sums else v
+        self.n += 1
+
+    def write(self) -> None:
+        if not self.n:
+            return
+        now = time.monotonic()
+        values = {k: float(v) / self.n for k, v in self.sums.items()}
+        values["img_per_s"] = self.per_step * self.n / max(now - self.since, 1e-9)
+        self.trainer.logger.scalars(self.trainer.step, values)
+        self.bar.set_postfix_str(f"{_postfix(values)} img/s={values['img_per_s']:.0f}")
+        self.sums, self.n, self.since = {}, 0, now
+
+
+def _stop_reason(trainer: Trainer, budget: _Budget, stop: _StopFlag) -> tuple[int, float]:
+    """(0 go on, 1 time is up, 2 a signal on any rank; the budget spent), the same on every
+    rank, so that every rank stops at the same step."""
+    why = 2 if stop.signal is not None else (1 if budget.out_of_time() else 0)
+    why, spent = distributed.agree_max(trainer.dist, why, budget.spent(trainer.step))
+    return int(why), spent
+
+
+def _after_step(trainer: Trainer, log: _LossLog, target: int | None) -> None:
+    """What falls due after a step: a row of the log, a sample grid, a checkpoint."""
+    t, step = trainer.cfg.train, trainer.step
+    if step % t.log_every == 0 or step == target:
+        log.write()
+    if step % t.sample_every == 0 and trainer.dist.main:
+        path = trainer.run_dir / "samples" / f"step_{step:07d}.png"
+        trainer.logger.image(
+            "samples", step, write_samples(trainer.translator, trainer.fixed, path)
+        )
+    if step % t.save_every == 0:
+        trainer.save()
 
 
 def train(
@@ -312,75 +163,35 @@ def train(
     whichever is given; save samples, logs and checkpoints on the way and at the end."""
     from tqdm import tqdm
 
-    t, start_time = trainer.cfg.train, time.monotonic()
-    target = steps if steps is not None else (None if minutes is not None else t.steps)
-    deadline = start_time + minutes * 60 if minutes is not None else None
-
-    def _spent(step: int) -> float:
-        """The fraction of the budget spent: of the steps, of the minutes, the larger of both."""
-        by_steps = step / target if target else 0.0
-        by_time = (time.monotonic() - start_time) / (minutes * 60) if minutes else 0.0
-        return max(by_steps, by_time)
-
+    target = (
+        steps if steps is not None else (None if minutes is not None else trainer.cfg.train.steps)
+    )
+    budget = _Budget(target, minutes)
     run = trainer.run_dir
     if trainer.dist.main:
         run.mkdir(parents=True, exist_ok=True)
         C.dump_yaml(trainer.cfg, run / "config.yaml")
+    show = progress and trainer.dist.main
     bar = tqdm(
-        total=target,
-        initial=trainer.step,
-        disable=not (progress and trainer.dist.main),
-        unit="step",
-        dynamic_ncols=True,
+        total=target, initial=trainer.step, disable=not show, unit="step", dynamic_ncols=True
     )
-    sums: dict[str, Tensor] = {}
-    n_logged, t_last, interrupted = 0, time.monotonic(), False
-    images_per_step = t.batch_size * len(trainer.data.domains)
+    log, interrupted = _LossLog(trainer, bar), False
     batches = _prefetch(trainer.micro_batches, trainer.step, trainer.cfg.data.workers)
-
-    def _log() -> None:
-        """One row of ``log.jsonl``: the losses averaged over the steps since the last row."""
-        nonlocal sums, n_logged, t_last
-        now = time.monotonic()
-        values = {k: float(v) / n_logged for k, v in sums.items()}
-        values["img_per_s"] = images_per_step * n_logged / max(now - t_last, 1e-9)
-        trainer.logger.scalars(trainer.step, values)
-        bar.set_postfix_str(f"{_postfix(values)} img/s={values['img_per_s']:.0f}")
-        sums, n_logged, t_last = {}, 0, now
-
     with _StopFlag() as stop:
         while target is None or trainer.step < target:
-            # Every rank stops at the same step: 1 = time is up, 2 = a signal (on any rank).
-            why = 2 if stop.signal is not None else 0
-            if why == 0 and deadline is not None and time.monotonic() >= deadline:
-                why = 1
-            why, spent = distributed.agree_max(trainer.dist, why, _spent(trainer.step))
+            why, spent = _stop_reason(trainer, budget, stop)
             if why:
                 interrupted = why == 2
                 break
-            logs = trainer.one_step(next(batches), spent)
+            log.add(trainer.one_step(next(batches), spent))
             trainer.step += 1
-            for k, v in logs.items():
-                sums[k] = sums[k] + v if k in sums else v
-            n_logged += 1
             bar.update(1)
-            if trainer.step % t.log_every == 0 or trainer.step == target:
-                _log()
-            if trainer.step % t.sample_every == 0 and trainer.dist.main:
-                image = write_samples(
-                    trainer.translator,
-                    trainer.fixed,
-                    run / "samples" / f"step_{trainer.step:07d}.png",
-                )
-                trainer.logger.image("samples", trainer.step, image)
-            if trainer.step % t.save_every == 0:
-                trainer.save()
-    if n_logged:  # the steps since the last row, when time or a signal ended the run
-        _log()
+            _after_step(trainer, log, target)
+    log.write()  # the steps since the last row, when time or a signal ended the run
     batches.close()
     bar.close()
     path = trainer.save()
     if trainer.dist.main:
         write_samples(trainer.translator, trainer.fixed, run / "samples" / "last.png")
     trainer.logger.close()
-    return TrainResult(run, trainer.step, path, interrupted, time.monotonic() - start_time)
+    return TrainResult(run, trainer.step, path, interrupted, budget.elapsed())

@@ -97,7 +97,7 @@ def test_bf16_refusals_come_before_measuring(monkeypatch: pytest.MonkeyPatch) ->
     def no_peak(*args: object, **kw: object) -> float:
         raise AssertionError("measured before refusing")
 
-    monkeypatch.setattr(bench, "matmul_peak", no_peak)
+    monkeypatch.setattr(bench.machine, "matmul_peak", no_peak)
     argv = ["bench", "--device", "cpu", "--precision", "bf16"]
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
     with pytest.raises(UserError, match="no native bf16"):
@@ -142,27 +142,27 @@ def test_config_file_sets_the_run_and_options_override_it(tmp_path: Path) -> Non
     args = _parser().parse_args(["bench", "--config", str(config)])
     assert args.config == config and args.method is None and args.size is None
     file = C.load_yaml(config)
-    cfg = bench._config(bench.BenchOptions(file=file))
+    cfg = bench.run_config(bench.BenchOptions(file=file))
     assert (cfg.method, cfg.data.size, cfg.model.width, cfg.train.batch_size) == ("unit", 48, 8, 3)
-    cfg = bench._config(bench.BenchOptions(file=file, method="cogan", size=32, batch_size=5))
+    cfg = bench.run_config(bench.BenchOptions(file=file, method="cogan", size=32, batch_size=5))
     assert (cfg.method, cfg.data.size, cfg.model.width, cfg.train.batch_size) == ("cogan", 32, 8, 5)
-    assert bench._config(bench.BenchOptions()).method == "baseline"  # no file, no --method
+    assert bench.run_config(bench.BenchOptions()).method == "baseline"  # no file, no --method
 
 
 def test_timed_steps_are_full_steps_not_the_presets_warm_start() -> None:
-    assert bench._config(bench.BenchOptions(method="bridge")).train.warmup == 0  # bridge: 200
+    assert bench.run_config(bench.BenchOptions(method="bridge")).train.warmup == 0  # bridge: 200
     opts = bench.BenchOptions(method="bridge", overrides={"train.warmup": 7})
-    assert bench._config(opts).train.warmup == 7
+    assert bench.run_config(opts).train.warmup == 7
     file = {"method": "bridge", "train": {"warmup": 5}}
-    assert bench._config(bench.BenchOptions(file=file)).train.warmup == 5
+    assert bench.run_config(bench.BenchOptions(file=file)).train.warmup == 5
 
 
 def test_peak_matrix_sides_follow_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, ...]] = []
     monkeypatch.setattr(
-        bench, "matmul_peak", lambda dev, dt, sides, secs: seen.append(sides) or 1.0
+        bench.machine, "matmul_peak", lambda dev, dt, sides, secs: seen.append(sides) or 1.0
     )
-    monkeypatch.setattr(bench, "bf16_supported", lambda dev: False)
+    monkeypatch.setattr(bench.machine, "bf16_supported", lambda dev: False)
     bench.measure_peaks(torch.device("cpu"))
     bench.measure_peaks(torch.device("cuda"))  # nothing runs there: the product is patched out
     bench.measure_peaks(torch.device("cpu"), (64,))

@@ -29,6 +29,8 @@ from collections.abc import Callable
 import numpy as np
 
 import latentbridge.data.faces_photo as photo
+import latentbridge.data.photo_hair_glasses as hair_glasses
+import latentbridge.data.photo_scene as photo_scene
 from _evaluated import evaluated_run
 from _factors import Patch, add_render_arguments, patched, read_variants, translated, with_all_held
 from latentbridge.eval.evaluate import Evaluator
@@ -37,7 +39,9 @@ from latentbridge.eval.evaluate import Evaluator
 def _flat_background(draw: Callable) -> Callable:
     """Each background replaced by its own mean colour."""
 
-    def background(rng: np.random.Generator, n: int, size: int, s: photo._Scene) -> np.ndarray:
+    def background(
+        rng: np.random.Generator, n: int, size: int, s: photo_scene._Scene
+    ) -> np.ndarray:
         img = draw(rng, n, size, s)
         return np.broadcast_to(img.mean(axis=(2, 3), keepdims=True), img.shape).copy()
 
@@ -47,7 +51,7 @@ def _flat_background(draw: Callable) -> Callable:
 def _frontal(draw: Callable) -> Callable:
     """Every head centred, upright, facing the camera, of the mean size."""
 
-    def scene(rng: np.random.Generator, n: int, size: int) -> photo._Scene:
+    def scene(rng: np.random.Generator, n: int, size: int) -> photo_scene._Scene:
         s = draw(rng, n, size)
         zero = np.zeros_like(s.cx)
         return dataclasses.replace(
@@ -67,12 +71,12 @@ def _frontal(draw: Callable) -> Callable:
 def _even_light(draw: Callable) -> Callable:
     """One white light from above the camera, the same ambient level, for every image."""
 
-    def scene(rng: np.random.Generator, n: int, size: int) -> photo._Scene:
+    def scene(rng: np.random.Generator, n: int, size: int) -> photo_scene._Scene:
         s = draw(rng, n, size)
         light = np.tile(np.array([[0.0, -np.sqrt(0.5), np.sqrt(0.5)]]), (n, 1))
         return dataclasses.replace(
             s,
-            light=photo._col(light),
+            light=photo_scene._col(light),
             light_rgb=np.ones_like(s.light_rgb),
             ambient=np.full_like(s.ambient, 0.19),
         )
@@ -83,8 +87,8 @@ def _even_light(draw: Callable) -> Callable:
 def _clean_camera(draw: Callable) -> Callable:
     """No exposure change, vignetting, defocus or sensor noise: only the sRGB encoding."""
 
-    def camera(rng: np.random.Generator, img: np.ndarray, s: photo._Scene) -> np.ndarray:
-        out = np.clip(img, 0, 1) ** (1 / photo._GAMMA)
+    def camera(rng: np.random.Generator, img: np.ndarray, s: photo_scene._Scene) -> np.ndarray:
+        out = np.clip(img, 0, 1) ** (1 / photo_scene._GAMMA)
         return (out * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
 
     return camera
@@ -94,9 +98,9 @@ def _smooth_hair(draw: Callable) -> Callable:
     """The hair's strands blurred away (a Gaussian of 1/16 of the image's side), its shading and
     sheen kept."""
 
-    def hair(rng: np.random.Generator, s: photo._Scene, f: object, hs: object) -> np.ndarray:
+    def hair(rng: np.random.Generator, s: photo_scene._Scene, f: object, hs: object) -> np.ndarray:
         sigma = s.x.shape[-1] / 16
-        return photo._blur(photo._blur(draw(rng, s, f, hs), sigma, 2), sigma, 3)
+        return photo_scene._blur(photo_scene._blur(draw(rng, s, f, hs), sigma, 2), sigma, 3)
 
     return hair
 
@@ -135,16 +139,16 @@ def glasses_by_frame(ev: Evaluator, attrs: dict[str, np.ndarray], seed: int) -> 
     drawn: dict[str, np.ndarray] = {}
 
     def record(draw: Callable) -> Callable:
-        def style(rng: np.random.Generator, on: np.ndarray) -> photo._Glasses:
+        def style(rng: np.random.Generator, on: np.ndarray) -> hair_glasses._Glasses:
             g = draw(rng, on)
             drawn["rgb"] = g.rgb[:, :, 0, 0]
             return g
 
         return style
 
-    assert len(FRAMES) == len(photo._FRAME_RGB)
+    assert len(FRAMES) == len(hair_glasses._FRAME_RGB)
     images = render(attrs, ev.pipe.size, seed, {"_glasses_style": record})
-    frames = photo._lin(photo._FRAME_RGB)
+    frames = photo_scene._lin(hair_glasses._FRAME_RGB)
     kind = np.argmin(((drawn["rgb"][:, None] - frames[None]) ** 2).sum(-1), axis=1)
     _, x_ab = translated(ev, "photo", "cartoon", images)
     assert ev.attrs is not None

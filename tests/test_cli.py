@@ -462,6 +462,7 @@ def test_no_ema_and_pipeline_options_reach_load(
     """``translate`` and ``eval`` pass ``--no-ema`` (and translate its precision and compile
     mode) through to ``load``; ``load`` rejects a precision or compile mode it does not know."""
     import latentbridge
+    import latentbridge.eval.evaluate  # bound to the real ``load`` before ``api.load`` is patched
     from latentbridge import api
     from latentbridge.errors import UserError
 

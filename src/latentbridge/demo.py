@@ -14,10 +14,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from latentbridge.cli import add_device_argument, add_set_argument
 from latentbridge.errors import UserError
 from latentbridge.eval.commands import add_classifier_arguments, instrument
+
+if TYPE_CHECKING:
+    import torch
+
+    from latentbridge.config import Config
 
 DEMO_METHOD = "bridge"  # the preset with the best attribute preservation in docs/RESULTS.md
 # A light model and bf16 autocast buy steps: at this budget more steps beat more width
@@ -124,72 +130,94 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from latentbridge import methods
-    from latentbridge.data.faces import generate_faces
-    from latentbridge.data.folders import find_domains
-    from latentbridge.eval.commands import print_summary, run_eval
-    from latentbridge.eval.evaluate import prepare_classifiers
-    from latentbridge.precision import resolve_precision
-    from latentbridge.train.distributed import resolve_device
-    from latentbridge.train.loop import Trainer, train
-
-    if args.minutes is not None and args.minutes <= 0 or args.budget <= 0:
-        raise UserError("--minutes and --budget must be > 0")
-    from latentbridge import config as C
-
-    settings = {**DEMO_SETTINGS, **C.parse_set(args.set)}
-    cfg = methods.resolve(args.method, overrides=settings)
-    batch = cfg.train.batch_size
+def _ranks(args: argparse.Namespace, batch: int, device: torch.device) -> tuple[int, int]:
+    """(ranks, threads per rank) the demo trains as: one process on a GPU; on a CPU
+    ``--ranks`` if given, else :func:`cpu_ranks` of the usable cores."""
     if args.ranks < 0 or args.ranks and batch % args.ranks:
         raise UserError(f"--ranks must be 0 (auto) or divide the batch ({batch}), got {args.ranks}")
-    device = resolve_device(args.device)
-    ranks, threads = 1, 0
-    if device.type == "cpu":
-        ranks, threads = cpu_ranks(usable_cores(), batch)
-        if args.ranks:
-            ranks, threads = args.ranks, max(usable_cores() // args.ranks, 1)
-    start = time.monotonic()
+    if device.type != "cpu":
+        return 1, 0
+    if args.ranks:
+        return args.ranks, max(usable_cores() // args.ranks, 1)
+    return cpu_ranks(usable_cores(), batch)
+
+
+def _prepare(args: argparse.Namespace, size: int, device: torch.device) -> Path:
+    """Steps 1 and 2: the faces benchmark in ``--out`` (unless it is there already) and the
+    evaluation's classifiers (cached for later runs). Returns the benchmark's folder."""
+    from latentbridge.data.faces import generate_faces
+    from latentbridge.data.folders import find_domains
+    from latentbridge.eval.evaluate import prepare_classifiers
+
     data = args.out / "faces"
     if not (data / "attributes.json").is_file():
         print(f"[1/4] generating the faces benchmark in {data}")
         generate_faces(data, size=32, n_train=args.n_train, n_test=300, seed=0, progress=True)
-    run = args.out / "run"
     print("[2/4] training the evaluation classifiers (once; cached for later runs)")
     prepare_classifiers(
         data,
-        cfg.data.size,
+        size,
         list(find_domains(data)),
         classifier_steps=args.classifier_steps,
         classifier_rounds=args.classifier_rounds,
         device=device,
     )
+    return data
+
+
+def _train(
+    args: argparse.Namespace,
+    cfg: Config,
+    settings: dict[str, object],
+    data: Path,
+    *,
+    device: torch.device,
+    ranks: tuple[int, int],
+    start: float,
+) -> Path:
+    """Step 3: train ``--method`` for ``--minutes``, or for what the budget leaves since
+    ``start``, as one process or as ``ranks`` = (ranks, threads each). Returns the run folder."""
+    from latentbridge.precision import resolve_precision
+    from latentbridge.train.loop import train
+    from latentbridge.train.trainer import Trainer
+
+    run, (n, threads) = args.out / "run", ranks
     # the demo's own run folder: a second demo into the same --out starts its run again
     trainer = (
-        Trainer(cfg, data=data, run=run, device=args.device, overwrite=True) if ranks == 1 else None
+        Trainer(cfg, data=data, run=run, device=args.device, overwrite=True) if n == 1 else None
     )
     minutes = args.minutes
     if minutes is None:  # the ranks' start-up (imports, process group, images) is kept back too
         reserve = EVAL_RESERVE + (LAUNCH if trainer is None else 0.0)
         minutes = training_minutes(args.budget, (time.monotonic() - start) / 60, reserve)
-    how = f"{ranks} ranks x {threads} thread, " if ranks > 1 else ""
+    how = f"{n} ranks x {threads} thread, " if n > 1 else ""
     precision = resolve_precision(cfg.train.precision, device)
     print(f"[3/4] training {args.method} ({how}{precision}) for {minutes:.1f} minutes into {run}")
     if trainer is None:
-        train_as_ranks(args.method, data, run, minutes, ranks, threads, settings)
+        train_as_ranks(args.method, data, run, minutes, n, threads, settings)
     else:
         train(trainer, minutes=minutes)
+    return run
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from latentbridge import config as C
+    from latentbridge import methods
+    from latentbridge.eval.commands import print_summary, run_eval
+    from latentbridge.train.distributed import resolve_device
+
+    if args.minutes is not None and args.minutes <= 0 or args.budget <= 0:
+        raise UserError("--minutes and --budget must be > 0")
+    settings = {**DEMO_SETTINGS, **C.parse_set(args.set)}
+    cfg = methods.resolve(args.method, overrides=settings)
+    device = resolve_device(args.device)
+    ranks = _ranks(args, cfg.train.batch_size, device)
+    start = time.monotonic()
+    data = _prepare(args, cfg.data.size, device)
+    run = _train(args, cfg, settings, data, device=device, ranks=ranks, start=start)
     print("[4/4] evaluating")
-    m = run_eval(
-        run,
-        data,
-        run / "eval",
-        device=args.device,
-        limit=300,
-        **instrument(args),
-    )
+    m = run_eval(run, data, run / "eval", device=args.device, limit=300, **instrument(args))
     print_summary(m, run / "eval")
-    print(
-        f"samples: {run / 'samples' / 'last.png'}; total time {(time.monotonic() - start) / 60:.1f} min"
-    )
+    total = (time.monotonic() - start) / 60
+    print(f"samples: {run / 'samples' / 'last.png'}; total time {total:.1f} min")
     return 0

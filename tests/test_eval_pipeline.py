@@ -1086,3 +1086,36 @@ def test_paired_oracle_learns_the_pairs_and_writes_a_run(
     (data / "B" / "00.png").rename(data / "B" / "zz.png")
     with pytest.raises(SystemExit, match="same file names"):
         distance(1)
+
+
+def test_contrastive_teacher_writes_a_teacher_and_reads_it_across_domains(
+    faces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/contrastive_teacher.py``: nearest-neighbour agreement is 1 for features
+    that are the labels and the label frequencies' overlap by chance; a few steps on a faces
+    benchmark write a TorchScript network ``loss.teacher_net`` loads, and one line per
+    direction with each attribute's agreement beside chance."""
+    import torch
+
+    from latentbridge.train.objectives import load_teacher
+
+    script = _diagnostic("contrastive_teacher", monkeypatch)
+    labels = torch.tensor([[0, 1], [1, 0], [2, 1], [0, 0]])
+    onehot = torch.cat([torch.nn.functional.one_hot(labels[:, k], 3) for k in (0, 1)], 1).float()
+    agree = script.neighbour_agreement(onehot, onehot.flip(0), labels, labels.flip(0))  # type: ignore[attr-defined]
+    assert agree.tolist() == [1.0, 1.0]
+    chance = script.chance_agreement(labels, labels, [3, 2])  # type: ignore[attr-defined]
+    assert chance.tolist() == pytest.approx([0.5**2 + 0.25**2 + 0.25**2, 0.5])
+    out = tmp_path / "teacher.ts"
+    argv = ["x", "--data", str(faces), "--out", str(out), "--size", "16", "--steps", "2"]
+    monkeypatch.setattr("sys.argv", [*argv, "--batch", "8"])
+    script.main()  # type: ignore[attr-defined]
+    teacher = load_teacher(str(out))
+    assert teacher(torch.zeros(3, 3, 16, 16)).shape == (3, 128)
+    lines = [x for x in capsys.readouterr().out.splitlines() if "nearest" in x]
+    heads = ["cartoon->photo features", "cartoon->photo pixels", "photo->cartoon features"]
+    assert [x.split(":")[0] for x in lines] == [*heads, "photo->cartoon pixels"]
+    assert "glasses" in lines[0] and "(chance 0." in lines[0]
+    monkeypatch.setattr("sys.argv", ["x", "--data", str(faces), "--size", "16", "--load", str(out)])
+    script.main()  # type: ignore[attr-defined]
+    assert capsys.readouterr().out.splitlines() == lines  # the same network, the same reading

@@ -351,3 +351,24 @@ def test_prototype_classification_asks_each_class_to_stand_out_in_the_same_place
     assert losses.prototype_classification(big, [y, y]).item() == pytest.approx(
         losses.prototype_classification(spread, [y, y]).item(), rel=1e-4
     )
+
+
+def test_kept_features_ignore_each_domains_scale_and_reward_the_source_direction() -> None:
+    """``kept_features``: 0 when the translation's features stand in the target domain where the
+    source's stand in theirs (whatever each domain's offset and scale), 2 when they point the
+    other way, about 1 for unrelated features; only the translation gets a gradient."""
+    g = torch.Generator().manual_seed(0)
+    source, other = torch.randn(16, 8, generator=g), torch.randn(16, 8, generator=g)
+    shift, gain = torch.randn(8, generator=g) * 5, torch.rand(8, generator=g) + 0.5
+    target_real = source * gain + shift  # the same images as seen in the other domain
+    translated = (source * gain + shift).requires_grad_()
+    assert losses.kept_features(source, target_real, translated).item() == pytest.approx(
+        0, abs=1e-5
+    )
+    flipped = 2 * target_real.mean(0) - target_real  # reflected about the domain's mean
+    assert losses.kept_features(source, target_real, flipped).item() == pytest.approx(2, abs=1e-5)
+    unrelated = losses.kept_features(source, target_real, other * gain + shift).item()
+    assert 0.6 < unrelated < 1.4
+    loss = losses.kept_features(source.requires_grad_(), target_real, translated * 1.5)
+    loss.backward()
+    assert source.grad is None and translated.grad is not None

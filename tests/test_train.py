@@ -345,6 +345,20 @@ def test_teacher_network_from_torchscript_and_import_path(
     )
 
 
+def test_translations_keep_the_teachers_features(two_domains: Path, tmp_path: Path) -> None:
+    """``loss.teacher_keep`` trains with a teacher network, one term per direction, and without
+    ``loss.teacher_net`` it says what it lacks before training."""
+    from latentbridge.errors import UserError
+
+    keep = {"loss__teacher_keep": 1.0, "loss__teacher_net": "tests.test_train:_Teacher"}
+    t = run(two_domains, tmp_path / "keep", "bridge", 2, train__warmup=0, **keep)
+    logged = (tmp_path / "keep" / "log.jsonl").read_text()
+    assert "gen/teacher_keep/A->B" in logged and "gen/teacher_keep/B->A" in logged
+    assert t.step == 2
+    with pytest.raises(UserError, match="set loss.teacher_net"):
+        run(two_domains, tmp_path / "none", "bridge", 1, loss__teacher_keep=1.0)
+
+
 def test_bad_teacher_is_a_user_error(two_domains: Path, tmp_path: Path) -> None:
     from latentbridge.errors import UserError
 

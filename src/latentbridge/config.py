@@ -154,6 +154,11 @@ class LossConfig:
     style: float = 0.0  # ES_b(x_ab) ~ the style x_ab was drawn with (MUNIT; needs model.style_dim)
     kl: float = 0.0  # Gaussian prior on z (UNIT's VAE); also samples z = mu + noise
     teacher: float = 0.0  # z agrees with a user-supplied feature network (XGAN's teacher)
+    # x_ab keeps x's features in the same network: each batch's features standardised within
+    # their own domain (x's among the real images of a, x_ab's against the real images of b),
+    # then 1 - cosine. An identity loss for a face-embedding network; any image embedding that
+    # both domains pass through (e.g. benchmarks/contrastive_teacher.py writes one)
+    teacher_keep: float = 0.0
     teacher_net: str = ""  # a TorchScript file or "package.module:attribute"
     color: float = 0.0  # low-frequency colour consistency between x and x_ab
     color_size: int = 4  # side of the colour grid the colour term compares

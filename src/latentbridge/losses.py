@@ -324,6 +324,23 @@ def siamese_margin(e: Tensor, margin: float) -> Tensor:
     return F.relu(margin - d).pow(2).mean()
 
 
+def kept_features(source: Tensor, target_real: Tensor, translated: Tensor) -> Tensor:
+    """How far a translation's features point from its source's, each in its own domain's scale:
+    ``1 - cos(std_a(source), std_b(translated))`` averaged over the batch, where ``std_a``
+    subtracts the mean of the source batch's features and divides by their std, and ``std_b``
+    does the same with the mean and std of ``target_real`` (real images of the target domain);
+    the statistics are constants. What all images of a domain share in the feature space drops
+    out, what tells one image from the rest of its domain must stay. Features (B, ...)."""
+    s, r, t = (v.flatten(1).float() for v in (source, target_real, translated))
+
+    def scale(v: Tensor) -> tuple[Tensor, Tensor]:
+        v = v.detach()
+        return v.mean(0), v.std(0, correction=0).clamp_min(1e-3)
+
+    (ms, ss), (mr, sr) = scale(s), scale(r)
+    return 1 - F.cosine_similarity(((s - ms) / ss).detach(), (t - mr) / sr, dim=1).mean()
+
+
 def relational_agreement(z: Tensor, t: Tensor) -> Tensor:
     """Agreement of a code with a teacher's features, free of their dimensions: the mean squared
     difference of the two (B, B) cosine-similarity matrices of the batch (relational distillation,

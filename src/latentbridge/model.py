@@ -134,6 +134,11 @@ def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
             "loss.travel_margin must be > 0 and loss.travel_dim >= 1, got "
             f"{loss.travel_margin} and {loss.travel_dim}"
         )
+    if (loss.teacher > 0 or loss.teacher_keep > 0) and not loss.teacher_net:
+        raise UserError(
+            "loss.teacher and loss.teacher_keep read a feature network: set loss.teacher_net to "
+            "a TorchScript file or package.module:attribute"
+        )
     if loss.style > 0 and not cfg.model.style_dim:
         raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
     for key in ("cycle_from", "negative_from"):

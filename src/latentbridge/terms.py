@@ -178,6 +178,15 @@ def kl(f: Forward, c: Context) -> dict[str, Tensor]:
     return {f"kl/{a}": losses.kl_unit_gaussian(f.mu(a)) for a in c.domains}
 
 
+def teacher_keep(f: Forward, c: Context) -> dict[str, Tensor]:
+    assert c.teacher is not None
+    real = {d: c.teacher(f.x[d]) for d in c.domains}
+    return {
+        f"teacher_keep/{a}->{b}": losses.kept_features(real[a], real[b], c.teacher(f.x_ab(a, b)))
+        for a, b in c.pairs
+    }
+
+
 def teacher(f: Forward, c: Context) -> dict[str, Tensor]:
     assert c.teacher is not None
     return {
@@ -287,6 +296,7 @@ GEN_TERMS: dict[str, Term] = {
     "travel": travel,
     "kl": kl,
     "teacher": teacher,
+    "teacher_keep": teacher_keep,
     "color": color,
     "edge": edge,
     "palette": palette,

@@ -61,7 +61,8 @@ class GenObjective(nn.Module):
         # Kept out of this module's parameters (a list hides it from nn.Module), so that a DDP
         # wrapper of this objective never synchronises discriminator gradients.
         self._critics = [critics]
-        self.teacher = load_teacher(cfg.loss.teacher_net) if cfg.loss.teacher > 0 else None
+        uses_teacher = cfg.loss.teacher > 0 or cfg.loss.teacher_keep > 0
+        self.teacher = load_teacher(cfg.loss.teacher_net) if uses_teacher else None
         self.index = {d: i for i, d in enumerate(gen.domains)}
         self.augment = augment.augmenter(cfg.loss.diffaug)
 

@@ -59,6 +59,26 @@ def _phase(
     return Phase(name, objective, opt, lr, t.lr_step, t.lr_gamma, scaler, t.lr_decay)
 
 
+def _training_data(data: Path, cfg: C.Config, domains: list[str] | None) -> TrainData:
+    """The run's training images (``domains``: a resumed run's, in its order); with
+    ``loss.labels``, refused unless at least two domains come with their labels."""
+    out = TrainData(
+        data,
+        size=cfg.data.size,
+        seed=cfg.train.seed,
+        flip=cfg.data.flip,
+        domains=domains,
+        labels=cfg.loss.labels > 0,
+    )
+    if cfg.loss.labels > 0 and len(out.labels) < 2:
+        raise UserError(
+            f"loss.labels needs the training images' labels in at least two domains: "
+            f"{data}/attributes.json and a labels.csv naming every training image of a "
+            f"domain; found them for {sorted(out.labels) or 'none'}"
+        )
+    return out
+
+
 class Trainer:
     """Everything one run holds; :meth:`run` trains, :meth:`save` checkpoints."""
 
@@ -86,21 +106,7 @@ class Trainer:
         self.cfg = cfg
         self.precision = resolve_precision(cfg.train.precision, self.dist.device)
         check_native(self.precision, self.dist.device)  # before any image is read
-        domains = ckpt["domains"] if ckpt else None
-        self.data = TrainData(
-            data,
-            size=cfg.data.size,
-            seed=cfg.train.seed,
-            flip=cfg.data.flip,
-            domains=domains,
-            labels=cfg.loss.labels > 0,
-        )
-        if cfg.loss.labels > 0 and len(self.data.labels) < 2:
-            raise UserError(
-                f"loss.labels needs the training images' labels in at least two domains: "
-                f"{data}/attributes.json and a labels.csv naming every training image of a "
-                f"domain; found them for {sorted(self.data.labels) or 'none'}"
-            )
+        self.data = _training_data(data, cfg, ckpt["domains"] if ckpt else None)
         seed_everything(cfg.train.seed)
         self.autocast = autocast_factory(self.precision, self.dist.device)
         self.model = Model(cfg, self.data.domains).to(self.dist.device)
@@ -108,6 +114,14 @@ class Trainer:
             self.model, cfg.train.compile, precision=self.precision, device=self.dist.device.type
         )
         self._build_phases()
+        self._start(ckpt)
+        self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
+        self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
+
+    def _start(self, ckpt: dict[str, Any] | None) -> None:
+        """The step, weights, optimisers and weight average a run starts from: the checkpoint's
+        when resuming, else step 0 (with each rank's own noise stream under data parallelism)."""
+        cfg = self.cfg
         self.step = 0
         self.last_ckpt = ""
         if ckpt is not None:
@@ -117,8 +131,6 @@ class Trainer:
         self.ema = WeightAverage(self.model.gen, cfg, cfg.train.ema) if cfg.train.ema else None
         if self.ema is not None and ckpt is not None and ckpt.get("gen_ema") is not None:
             self.ema.load_state_dict(ckpt["gen_ema"])  # (else it starts from the loaded weights)
-        self.logger = RunLogger(self.run_dir, enabled=self.dist.main)
-        self.fixed = {d: x.to(self.dist.device) for d, x in self.data.fixed(8).items()}
 
     def _resume_checkpoint(self) -> dict[str, Any] | None:
         path = ckpt_io.last_checkpoint(self.run_dir)

@@ -141,15 +141,26 @@ def pooled_pixels(images: Tensor) -> Tensor:
     return F.adaptive_avg_pool2d(images, 8).flatten(1)
 
 
-def report(net: nn.Module, data: Path, size: int, domains: list[str]) -> None:
-    """Cross-domain nearest-neighbour agreement, per direction, where the data has labels: of
-    the network's features, and of the pooled pixels."""
+def report(
+    net: nn.Module,
+    data: Path,
+    size: int,
+    domains: list[str],
+    train: dict[str, DomainSet] | None = None,
+) -> None:
+    """Cross-domain nearest-neighbour agreement, per direction, where the data has labels and
+    a test split: of the network's features, and of the pooled pixels. ``train``: the training
+    split when the caller has decoded it already."""
     from latentbridge.data.labels import read_attributes
 
     attrs = read_attributes(data)
-    train, test = load_split(data, "train", size, domains), load_split(data, "test", size, domains)
-    if attrs is None or any(s.labels is None for s in (*train.values(), *test.values())):
-        print(f"{data} has no labels: nothing to read the features against")
+    if attrs is None or not find_domains(data, "test"):
+        print(f"{data} has no labelled test split: nothing to read the features against")
+        return
+    train = train or load_split(data, "train", size, domains)
+    test = load_split(data, "test", size, domains)
+    if any(s.labels is None for s in (*train.values(), *test.values())):
+        print(f"{data} has images without labels: nothing to read the features against")
         return
     for a in domains:
         for b in domains:
@@ -202,7 +213,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.jit.script(net).save(str(args.out))
     print(f"wrote {args.out} after {steps} steps")
-    report(net, args.data, args.size, domains)
+    report(net, args.data, args.size, domains, train)
 
 
 if __name__ == "__main__":

@@ -1119,3 +1119,16 @@ def test_contrastive_teacher_writes_a_teacher_and_reads_it_across_domains(
     monkeypatch.setattr("sys.argv", ["x", "--data", str(faces), "--size", "16", "--load", str(out)])
     script.main()  # type: ignore[attr-defined]
     assert capsys.readouterr().out.splitlines() == lines  # the same network, the same reading
+    flat = tmp_path / "flat"  # a folder per domain, no labels, no test split
+    for d, colour in (("A", 40), ("B", 200)):
+        (flat / d).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (16, 16), (colour + 10 * i, colour, 255 - colour)).save(
+                flat / d / f"{i}.png"
+            )
+    monkeypatch.setattr("sys.argv", [*argv[:2], str(flat), "--out", str(out), "--steps", "1"])
+    script.main()  # type: ignore[attr-defined]
+    assert "has no labelled test split" in capsys.readouterr().out
+    monkeypatch.setattr("sys.argv", ["x", "--data", str(flat)])
+    with pytest.raises(SystemExit):  # neither --out nor --load
+        script.main()  # type: ignore[attr-defined]

@@ -13,6 +13,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from torch import Tensor
@@ -20,7 +22,16 @@ from torch import Tensor
 from latentbridge import config as C
 from latentbridge.train import distributed
 from latentbridge.train.log import write_samples
-from latentbridge.train.trainer import Trainer, TrainResult
+from latentbridge.train.trainer import Trainer
+
+
+@dataclass
+class TrainResult:
+    run: Path
+    step: int
+    checkpoint: Path | None
+    interrupted: bool
+    seconds: float
 
 
 class _StopFlag:

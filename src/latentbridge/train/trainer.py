@@ -7,7 +7,6 @@ checkpoint and the state a checkpoint holds, and one training step over both pha
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from latentbridge.train.ema import WeightAverage
 from latentbridge.train.log import RunLogger
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import Phase, step_pairs, train_step
-
-
-@dataclass
-class TrainResult:
-    run: Path
-    step: int
-    checkpoint: Path | None
-    interrupted: bool
-    seconds: float
 
 
 def seed_everything(seed: int) -> None:

@@ -10,7 +10,7 @@ includes what (b) costs beyond the training: starting the processes and decoding
 
 With ``--layouts`` it times instead the convolutions' memory layout on the CPU: each domain's
 classifier trained in turn with two threads, its input channels-first and channels-last
-(``latentbridge.eval.classifier.CHANNELS_LAST_ON_CPU``), alternating, with the demo's blur
+(``latentbridge.eval.attribute_net.CHANNELS_LAST_ON_CPU``), alternating, with the demo's blur
 augmentation; and each trained classifier's accuracy on the real test images of its domain
 (the ceiling), so a faster layout is seen to train as good an instrument:
 
@@ -29,7 +29,7 @@ import torch.multiprocessing as mp
 
 from latentbridge.data.folders import find_domains
 from latentbridge.data.labels import read_attributes
-from latentbridge.eval import classifier
+from latentbridge.eval import attribute_net
 from latentbridge.eval.classifier import train_attribute_classifier
 from latentbridge.eval.evaluate import CLASSIFIER_BLUR
 from latentbridge.eval.labelled import load_split
@@ -57,7 +57,7 @@ def layouts(data: Path, size: int, steps: int, rounds: int) -> list[dict[str, ob
     rows: list[dict[str, object]] = []
     for r in range(rounds):
         for channels_last in (False, True):
-            classifier.CHANNELS_LAST_ON_CPU = channels_last
+            attribute_net.CHANNELS_LAST_ON_CPU = channels_last
             for d in domains:
                 s, t = train[d], test[d]
                 assert s.labels is not None and t.labels is not None

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from latentbridge.errors import UserError
+from latentbridge.eval import attribute_net, classifier_training
 from latentbridge.eval import classifier as C
 from latentbridge.eval.metrics import attribute_accuracy, chance_level
 
@@ -90,7 +91,7 @@ def test_channels_last_on_the_cpu_reads_as_channels_first(trained, data, monkeyp
     )
     try:
         fast = trained.features(data["xt"][:64])
-        monkeypatch.setattr(C, "CHANNELS_LAST_ON_CPU", False)
+        monkeypatch.setattr(attribute_net, "CHANNELS_LAST_ON_CPU", False)
         plain = trained.features(data["xt"][:64])
     finally:
         hook.remove()
@@ -264,11 +265,11 @@ def test_gaussian_blur_known_answers():
 
 def test_degrade_is_seeded_and_bounded(data):
     x = data["x"][:16]
-    a = C._random_degrade(x, 1.0, 0.1, torch.Generator().manual_seed(3))
-    b = C._random_degrade(x, 1.0, 0.1, torch.Generator().manual_seed(3))
+    a = classifier_training._random_degrade(x, 1.0, 0.1, torch.Generator().manual_seed(3))
+    b = classifier_training._random_degrade(x, 1.0, 0.1, torch.Generator().manual_seed(3))
     assert torch.equal(a, b) and not torch.equal(a, x)
     assert a.min() >= -1 and a.max() <= 1
-    assert torch.equal(C._random_degrade(x, 0.0, 0.0, torch.Generator()), x)
+    assert torch.equal(classifier_training._random_degrade(x, 0.0, 0.0, torch.Generator()), x)
 
 
 def test_blur_augmentation_reads_blurred_images(trained, data):

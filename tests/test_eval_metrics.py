@@ -8,6 +8,7 @@ import torch
 from torchmetrics.image.kid import poly_mmd
 
 from latentbridge.eval import metrics as M
+from latentbridge.eval.metrics import attributes
 
 
 def gen(seed: int) -> torch.Generator:
@@ -127,7 +128,7 @@ def test_attribute_interval_in_chunks_is_the_same_interval(monkeypatch):
     target = torch.randint(0, 2, (300, 2), generator=g)
     pred = torch.where(torch.rand(300, 2, generator=g) < 0.3, 1 - target, target)
     whole = M.attribute_interval(pred, target, ["a", "b"])
-    monkeypatch.setattr(M, "_BOOTSTRAP_ELEMENTS", 300 * 2 * 7)  # 7 resamples per chunk
+    monkeypatch.setattr(attributes, "_BOOTSTRAP_ELEMENTS", 300 * 2 * 7)  # 7 resamples per chunk
     assert M.attribute_interval(pred, target, ["a", "b"]) == whole
 
 

@@ -31,7 +31,7 @@ from latentbridge.data.folders import find_domains
 from latentbridge.data.labels import read_attributes
 from latentbridge.eval import attribute_net
 from latentbridge.eval.classifier import train_attribute_classifier
-from latentbridge.eval.evaluate import CLASSIFIER_BLUR
+from latentbridge.eval.instruments import CLASSIFIER_BLUR
 from latentbridge.eval.labelled import load_split
 
 

@@ -152,9 +152,10 @@ def test_classifier_options_reach_every_classifier(
     """`eval --classifier-steps S --classifier-rounds R` trains each domain's classifier so;
     `--two-sample-steps T` trains the two-sample test's classifier of each direction T steps."""
     from latentbridge.eval import evaluate as E
+    from latentbridge.eval import instruments
 
     seen: list[dict[str, object]] = []
-    real, real_two_sample = E.load_or_train_classifier, E.M.two_sample_accuracy
+    real, real_two_sample = instruments.load_or_train_classifier, E.M.two_sample_accuracy
 
     def spy(*args: object, **kw: object) -> object:
         seen.append(kw)
@@ -164,7 +165,7 @@ def test_classifier_options_reach_every_classifier(
         seen.append({"two_sample": kw["steps"]})
         return real_two_sample(*args, **kw)
 
-    monkeypatch.setattr(E, "load_or_train_classifier", spy)
+    monkeypatch.setattr(instruments, "load_or_train_classifier", spy)
     monkeypatch.setattr(E.M, "two_sample_accuracy", spy_two_sample)
     monkeypatch.setenv("LATENTBRIDGE_CACHE", str(tmp_path / "cache"))
     argv = ["eval", "--run", str(run), "--data", str(faces), "--out", str(tmp_path / "ev")]
@@ -180,7 +181,8 @@ def test_classifier_options_reach_every_classifier(
 
 
 def test_perfect_translation_scores_ceiling_and_shuffled_less(run: Path, faces: Path) -> None:
-    from latentbridge.eval.evaluate import blurred, evaluator
+    from latentbridge.eval.evaluate import evaluator
+    from latentbridge.eval.instruments import blurred
     from latentbridge.eval.labelled import pairs_by_name
 
     ev = evaluator(run, faces, device="cpu", classifier_steps=100, two_sample_steps=10)
@@ -358,7 +360,7 @@ def test_compare_tabulates_methods(
 
 
 def test_comparison_table_shows_the_spread_over_seeds_and_the_references() -> None:
-    from latentbridge.eval.commands import COLUMNS, comparison_table
+    from latentbridge.eval.compare import COLUMNS, comparison_table
 
     def run(value: float, **refs: float) -> dict[str, object]:
         return {"step": 10, "summary": {**dict.fromkeys(COLUMNS, value), **refs}}
@@ -376,7 +378,7 @@ def test_comparison_table_shows_the_spread_over_seeds_and_the_references() -> No
 
 
 def test_comparison_table_gives_each_direction_with_its_interval_or_spread() -> None:
-    from latentbridge.eval.commands import COLUMNS, comparison_table
+    from latentbridge.eval.compare import COLUMNS, comparison_table
 
     def run(ab: float, ba: float, interval: bool = True) -> dict[str, object]:
         summary: dict[str, object] = {**dict.fromkeys(COLUMNS, (ab + ba) / 2)}
@@ -409,7 +411,7 @@ def test_comparison_table_gives_each_direction_with_its_interval_or_spread() -> 
 def test_attribute_table_averages_directions_then_seeds() -> None:
     """compare's table per attribute: each run's directions averaged, then mean ± std over
     seeds; a direction without labels is left out; chance below; nothing with one attribute."""
-    from latentbridge.eval.commands import attribute_table
+    from latentbridge.eval.compare import attribute_table
 
     def run(ab: dict[str, float], ba: dict[str, float] | None) -> dict[str, object]:
         def attrs(acc: dict[str, float]) -> dict[str, object]:
@@ -439,7 +441,7 @@ def test_attribute_table_averages_directions_then_seeds() -> None:
 def test_preservation_plot_draws_the_interval_as_the_translations_error_bar() -> None:
     import matplotlib.pyplot as plt
 
-    from latentbridge.eval.report import preservation_figure, preservation_plot
+    from latentbridge.eval.plots import preservation_figure, preservation_plot
 
     def attributes(value: float, interval: list[float] | None) -> dict[str, object]:
         at: dict[str, object] = {
@@ -477,8 +479,8 @@ def test_preservation_plot_draws_the_interval_as_the_translations_error_bar() ->
 def test_comparison_plot_draws_the_references_as_lines() -> None:
     import matplotlib.pyplot as plt
 
-    from latentbridge.eval.commands import COLUMNS
-    from latentbridge.eval.report import comparison_figure, comparison_plot
+    from latentbridge.eval.compare import COLUMNS
+    from latentbridge.eval.plots import comparison_figure, comparison_plot
 
     def run(value: float, **refs: float) -> dict[str, object]:
         return {"step": 10, "summary": {**dict.fromkeys(COLUMNS, value), **refs}}

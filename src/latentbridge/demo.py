@@ -147,7 +147,7 @@ def _prepare(args: argparse.Namespace, size: int, device: torch.device) -> Path:
     evaluation's classifiers (cached for later runs). Returns the benchmark's folder."""
     from latentbridge.data.faces import generate_faces
     from latentbridge.data.folders import find_domains
-    from latentbridge.eval.evaluate import prepare_classifiers
+    from latentbridge.eval.instruments import prepare_classifiers
 
     data = args.out / "faces"
     if not (data / "attributes.json").is_file():

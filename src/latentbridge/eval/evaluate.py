@@ -15,7 +15,6 @@ Metrics that need labels or pairs are ``null`` where the dataset has none.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from itertools import combinations, permutations, product
 from pathlib import Path
@@ -25,24 +24,13 @@ import torch
 from torch import Tensor
 
 from latentbridge.api import Pipeline, load
-from latentbridge.data.labels import Attributes, read_attributes
+from latentbridge.data.labels import read_attributes
 from latentbridge.eval import metrics as M
-from latentbridge.eval.classifier import (
-    AttributeClassifier,
-    data_key,
-    gaussian_blur,
-    load_feature_network,
-    load_or_train_classifier,
-)
-from latentbridge.eval.labelled import load_split, pairs_by_name
+from latentbridge.eval.classifier import load_feature_network
+from latentbridge.eval.instruments import blurred, classifiers, domain_classifier, fit_args
+from latentbridge.eval.labelled import DomainSet, load_split, pairs_by_name
 
 SCHEMA = 1  # bumped when a key of metrics.json changes meaning
-
-
-def cache_dir() -> Path:
-    """Where evaluation classifiers are cached (``$LATENTBRIDGE_CACHE`` or ~/.cache/latentbridge)."""
-    base = os.environ.get("LATENTBRIDGE_CACHE") or Path.home() / ".cache" / "latentbridge"
-    return Path(base)
 
 
 @torch.no_grad()
@@ -53,101 +41,15 @@ def _batched(fn: Callable[..., Tensor], device: torch.device, *xs: Tensor, bs: i
     return torch.cat([fn(*(x[i : i + bs].to(device) for x in xs)).cpu() for i in range(0, n, bs)])
 
 
-def _classifiers(
-    data: Path,
-    size: int,
-    attrs: Attributes | None,
-    domains: list[str],
-    *,
-    steps: int,
-    rounds: int,
-    limit: int,
-    device: torch.device,
-    blur: float,
-) -> dict[str, AttributeClassifier]:
-    """Per domain with labelled training images: an attribute classifier (cached by data key)."""
-    if attrs is None:
-        return {}
-    train = load_split(data, "train", size, domains, limit=limit)
-    out = {}
-    for d, s in train.items():
-        if s.labels is None:
-            continue
-        key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
-        out[d] = load_or_train_classifier(
-            cache_dir(), key, s.images, s.labels, attrs.num_classes,
-            steps=steps, rounds=rounds, blur=blur, device=device,
-            progress=f"classifier {d}",
-        )  # fmt: skip
-    return out
-
-
-def _domain_features(
-    data: Path,
-    size: int,
-    domains: list[str],
-    *,
-    steps: int,
-    rounds: int,
-    limit: int,
-    device: torch.device,
-    blur: float,
-) -> AttributeClassifier:
-    """Without labels: a classifier of the domain itself, whose features serve KID/FID."""
-    train = load_split(data, "train", size, domains, limit=limit)
-    images = torch.cat([s.images for s in train.values()])
-    labels = torch.cat([torch.full((len(s.images), 1), i) for i, s in enumerate(train.values())])
-    paths = [str(p) for s in train.values() for p in s.paths]
-    key = data_key(paths, size, extra="domain-classifier")
-    return load_or_train_classifier(
-        cache_dir(), key, images, labels, [len(train)],
-        steps=steps, rounds=rounds, blur=blur, device=device,
-        progress="domain classifier",
-    )  # fmt: skip
-
-
-# The evaluation classifiers learn to see through a little blur (a Gaussian of std up to side/32
-# px, 1 px at 32 px): trained on sharp images only, the cartoon classifier read glasses at chance
-# (0.61) and MNIST's read digits at 0.48 on real test images blurred by 0.7 and 1 px, so a soft
-# translation of the right subject scored as a wrong one (docs/EVAL.md, "Blur").
-CLASSIFIER_BLUR = 1 / 32
-# (Pixel noise as well, std up to 0.05-0.1, cost the cartoon glasses 0.016-0.023 on real images.)
-
-
-def blurred(x: Tensor) -> Tensor:
-    """Images blurred as much as the evaluation classifiers learn to see through (std side/32 px):
-    their accuracy on these, beside the ceiling, says whether they read a soft image's subject."""
-    return gaussian_blur(x, torch.full((len(x),), CLASSIFIER_BLUR * min(x.shape[-2:])))
-
-
-def _fit_args(steps: int, rounds: int, device: torch.device) -> dict[str, Any]:
-    """How the evaluation classifiers train (part of their cache key, except the device)."""
-    return {
-        "steps": steps, "rounds": rounds, "limit": 5000, "device": device,
-        "blur": CLASSIFIER_BLUR,
-    }  # fmt: skip
-
-
-def prepare_classifiers(
-    data: Path,
-    size: int,
-    domains: list[str],
-    *,
-    classifier_steps: int = 800,
-    classifier_rounds: int = 5,
-    device: torch.device,
-) -> dict[str, Any]:
-    """Train (or load) the classifiers that an :class:`Evaluator` of ``data`` will use, so that
-    the evaluation finds them cached; returns their training records. ``demo`` calls this
-    before training, to know how much of its time budget the training may take."""
-    fit = _fit_args(classifier_steps, classifier_rounds, device)
-    clf = _classifiers(Path(data), size, read_attributes(Path(data)), domains, **fit)
-    records = {d: c.training_record for d, c in clf.items()}
-    if len(clf) < len(domains):
-        records["domain classifier"] = _domain_features(
-            Path(data), size, domains, **fit
-        ).training_record
-    return records
+def _test_split(
+    data: Path, size: int, domains: list[str], limit: int
+) -> tuple[str, dict[str, DomainSet]]:
+    """The split evaluated and its images per domain: the test split, or (a dataset without
+    one) a slice of the training images."""
+    try:
+        return "test", load_split(data, "test", size, domains, limit=limit)
+    except Exception:  # no test split: evaluate on (a slice of) the training images
+        return "train", load_split(data, "train", size, domains, limit=limit)
 
 
 class Evaluator:
@@ -168,30 +70,12 @@ class Evaluator:
         self.pipe, self.data, self.seed, dev = pipe, Path(data), seed, pipe.device
         self.two_sample_steps = two_sample_steps
         size, domains = pipe.size, pipe.domains
-        self.split = "test"
-        try:
-            self.test = load_split(self.data, "test", size, domains, limit=limit)
-        except Exception:  # no test split: evaluate on (a slice of) the training images
-            self.split, self.test = (
-                "train",
-                load_split(self.data, "train", size, domains, limit=limit),
-            )
+        self.split, self.test = _test_split(self.data, size, domains, limit)
         self.attrs = read_attributes(self.data)
-        fit = _fit_args(classifier_steps, classifier_rounds, dev)
-        self.clf = _classifiers(self.data, size, self.attrs, domains, **fit)
+        fit = fit_args(classifier_steps, classifier_rounds, dev)
+        self.clf = classifiers(self.data, size, self.attrs, domains, **fit)
         self.classifier_training = {d: c.training_record for d, c in self.clf.items()}
-        if features is not None:
-            net = load_feature_network(features).to(dev)
-            self.feature_name = f"user TorchScript network {features}"
-            self.features: Callable[[str, Tensor], Tensor] = lambda d, x: net.features(x)
-        elif len(self.clf) == len(self.test):
-            self.feature_name = "penultimate layer of the target domain's attribute classifier"
-            self.features = lambda d, x: self.clf[d].features(x)
-        else:
-            dc = _domain_features(self.data, size, domains, **fit)
-            self.classifier_training["domain classifier"] = dc.training_record
-            self.feature_name = "penultimate layer of a domain classifier trained on the data"
-            self.features = lambda d, x: dc.features(x)
+        self._feature_space(features, fit)
         gen = pipe.gen
         self.z = {
             d: _batched(lambda x, d=d: gen.encode(x, d), dev, s.images)
@@ -209,41 +93,27 @@ class Evaluator:
             for a, b in product(self.test, repeat=2)
         }
 
+    def _feature_space(self, features: Path | None, fit: dict[str, Any]) -> None:
+        """KID's and FID's features: a user's network, else the target domain's attribute
+        classifier, else (a domain without labels) a domain classifier trained on the data."""
+        if features is not None:
+            net = load_feature_network(features).to(self.pipe.device)
+            self.feature_name = f"user TorchScript network {features}"
+            self.features: Callable[[str, Tensor], Tensor] = lambda d, x: net.features(x)
+        elif len(self.clf) == len(self.test):
+            self.feature_name = "penultimate layer of the target domain's attribute classifier"
+            self.features = lambda d, x: self.clf[d].features(x)
+        else:
+            dc = domain_classifier(self.data, self.pipe.size, self.pipe.domains, **fit)
+            self.classifier_training["domain classifier"] = dc.training_record
+            self.feature_name = "penultimate layer of a domain classifier trained on the data"
+            self.features = lambda d, x: dc.features(x)
+
     def direction(self, a: str, b: str) -> dict[str, Any]:
         sa, sb, x_ab = self.test[a], self.test[b], self.x_ab[(a, b)]
         gen, dev = self.pipe.gen, self.pipe.device
         x_aba = _batched(lambda y, x: gen.cycle(y, x, a, b), dev, x_ab, sa.images)
-        out: dict[str, Any] = {"n": len(x_ab), "attributes": None, "paired": None}
-        if b in self.clf and sa.labels is not None and self.attrs is not None:
-            names, clf = self.attrs.names, self.clf[b]
-            read = clf.predict(x_ab)
-            # the ceiling's reading: the classifier on b's real test images, with their labels
-            real = None if sb.labels is None else (clf.predict(sb.images), sb.labels)
-            out["attributes"] = {
-                "accuracy": M.attribute_accuracy(read, sa.labels, names),
-                # what another draw of as many test images could read: the test set's noise
-                "accuracy_interval": M.attribute_interval(read, sa.labels, names, seed=self.seed),
-                "ceiling": M.attribute_accuracy(*real, names) if real else None,
-                "ceiling_blurred": M.attribute_accuracy(
-                    clf.predict(blurred(sb.images)), sb.labels, names
-                )
-                if sb.labels is not None
-                else None,
-                "chance": M.chance_level(sa.labels, self.attrs.num_classes, names),
-                # the source images themselves, not translated: what copying the input scores
-                "untranslated": M.attribute_accuracy(clf.predict(sa.images), sa.labels, names),
-                "confusion": M.attribute_confusion(read, sa.labels, self.attrs.num_classes, names),
-                "by_group": M.attribute_accuracy_by_group(
-                    read, sa.labels, self.attrs.num_classes, names
-                ),
-                # the same groups of b's real test images: a group the classifier itself
-                # reads poorly is the instrument's, not the translation's
-                "ceiling_by_group": M.attribute_accuracy_by_group(
-                    *real, self.attrs.num_classes, names
-                )
-                if real
-                else None,
-            }
+        out: dict[str, Any] = {"n": len(x_ab), "attributes": self._attributes(a, b), "paired": None}
         real_f, fake_f = self.features(b, sb.images), self.features(b, x_ab)
         n = min(len(real_f), len(fake_f))
         kid_mean, kid_std = M.kid(
@@ -263,6 +133,40 @@ class Evaluator:
             }
         out["cycle_l1"] = M.paired_l1(x_aba, sa.images)
         return out
+
+    def _attributes(self, a: str, b: str) -> dict[str, Any] | None:
+        """Semantic preservation a -> b: b's classifier on the translations against a's labels,
+        with its interval, the ceiling (b's real test images, sharp and blurred), chance, the
+        untranslated source, the confusion counts and the accuracy per group; None where b has
+        no classifier or a no labels."""
+        sa, sb, x_ab = self.test[a], self.test[b], self.x_ab[(a, b)]
+        if b not in self.clf or sa.labels is None or self.attrs is None:
+            return None
+        names, classes, clf = self.attrs.names, self.attrs.num_classes, self.clf[b]
+        read = clf.predict(x_ab)
+        # the ceiling's reading: the classifier on b's real test images, with their labels
+        real = None if sb.labels is None else (clf.predict(sb.images), sb.labels)
+        return {
+            "accuracy": M.attribute_accuracy(read, sa.labels, names),
+            # what another draw of as many test images could read: the test set's noise
+            "accuracy_interval": M.attribute_interval(read, sa.labels, names, seed=self.seed),
+            "ceiling": M.attribute_accuracy(*real, names) if real else None,
+            "ceiling_blurred": M.attribute_accuracy(
+                clf.predict(blurred(sb.images)), sb.labels, names
+            )
+            if sb.labels is not None
+            else None,
+            "chance": M.chance_level(sa.labels, classes, names),
+            # the source images themselves, not translated: what copying the input scores
+            "untranslated": M.attribute_accuracy(clf.predict(sa.images), sa.labels, names),
+            "confusion": M.attribute_confusion(read, sa.labels, classes, names),
+            "by_group": M.attribute_accuracy_by_group(read, sa.labels, classes, names),
+            # the same groups of b's real test images: a group the classifier itself
+            # reads poorly is the instrument's, not the translation's
+            "ceiling_by_group": M.attribute_accuracy_by_group(*real, classes, names)
+            if real
+            else None,
+        }
 
     def latent(self, a: str, b: str) -> dict[str, Any]:
         za, zb = self.z[a], self.z[b]

@@ -3,10 +3,8 @@ metric tables, loss curves from the run's ``log.jsonl`` and plots."""
 
 from __future__ import annotations
 
-import base64
 import html
 import io
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,8 @@ from PIL import Image
 
 from latentbridge.eval.evaluate import Evaluator
 from latentbridge.eval.labelled import pairs_by_name
+from latentbridge.eval.plots import loss_plot, png_uri, preservation_plot
 from latentbridge.imaging import grid
-from latentbridge.train.log import read_log
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -31,7 +29,7 @@ def _png(image: np.ndarray | Image.Image, scale: int = 1) -> str:
         img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
     buf = io.BytesIO()
     img.save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return png_uri(buf.getvalue())
 
 
 def _fmt(v: Any) -> str:
@@ -40,7 +38,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else html.escape(str(v))
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
+def table_html(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -65,84 +63,6 @@ def sample_grid(ev: Evaluator, a: str, b: str, n: int = 8) -> np.ndarray:
     return grid(rows)
 
 
-def loss_plot(run: Path) -> str | None:
-    """Loss curves (one line per term, summed over directions) as an inline PNG."""
-    rows = read_log(run)
-    if not rows:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    series: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        for k, v in r.items():
-            if k.count("/") == 2:
-                phase, term, _ = k.split("/")
-                series[f"{phase}/{term}"][r["step"]] += v
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    for ax, phase in zip(axes, ("gen", "dis")):
-        for name, s in sorted(series.items()):
-            if name.startswith(phase):
-                ax.plot(list(s), list(s.values()), label=name.split("/")[1], lw=1)
-        ax.set_title(f"{phase} losses"), ax.set_xlabel("step")
-        if ax.lines:
-            ax.set_yscale("log")
-            ax.legend(fontsize=7)
-        else:  # e.g. a run that ended inside its auto-encoder warm-up: no discriminator steps
-            ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
-    return _fig_png(fig)
-
-
-def _fig_png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def preservation_plot(m: dict[str, Any]) -> str | None:
-    """Attribute preservation per direction (with its 95 % interval over the test images),
-    against chance, the untranslated source images (what copying the input scores) and the
-    ceiling, as a PNG data URI; None where no direction has attributes."""
-    fig = preservation_figure(m)
-    return None if fig is None else _fig_png(fig)
-
-
-def preservation_figure(m: dict[str, Any]) -> Any:
-    """The matplotlib figure of :func:`preservation_plot`: four bars per direction, the
-    translated one with its interval as an error bar where ``metrics.json`` has one."""
-    dirs = {k: v["attributes"] for k, v in m["directions"].items() if v["attributes"]}
-    if not dirs:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(4, 2.2 * len(dirs)), 3.2))
-    xs = np.arange(len(dirs))
-    for off, key, label, colour in (
-        (-0.3, "chance", "chance", "#bbb"),
-        (-0.1, "untranslated", "untranslated", "#f9ab00"),
-        (0.1, "accuracy", "translated", "#1a73e8"),
-        (0.3, "ceiling", "ceiling", "#34a853"),
-    ):
-        vals = [(d.get(key) or {}).get("mean", 0) for d in dirs.values()]
-        spans = [(d.get(f"{key}_interval") or {}).get("mean") for d in dirs.values()]
-        err = None  # the translations' 95 % interval over the test images, where measured
-        if all(spans):
-            err = np.array([[v - s[0], s[1] - v] for v, s in zip(vals, spans, strict=True)]).T
-        ax.bar(xs + off, vals, 0.2, label=label, color=colour, yerr=err, capsize=3)
-    ax.set_xticks(xs, list(dirs)), ax.set_ylim(0, 1), ax.set_ylabel("mean attribute accuracy")
-    ax.legend(fontsize=8)
-    return fig
-
-
 def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
     a, b = key.split("->")
     parts = [f"<h3>{html.escape(key)}</h3>"]
@@ -151,41 +71,7 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
         f'<p class="note">rows: {rows}</p><img class="grid" src="{_png(sample_grid(ev, a, b), 3)}">'
     )
     if d["attributes"]:
-        at = d["attributes"]
-        names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
-        soft = at.get("ceiling_blurred") or {}
-        copy = at.get("untranslated") or {}
-        span = at.get("accuracy_interval") or {}
-        rows_ = [
-            [
-                n,
-                at["accuracy"][n],
-                f"{span[n][0]:.3f}–{span[n][1]:.3f}" if n in span else None,
-                (at["ceiling"] or {}).get(n),
-                soft.get(n),
-                copy.get(n),
-                at["chance"].get(n),
-            ]
-            for n in names
-        ]
-        head = [
-            "attribute",
-            "preserved",
-            "95 % interval (test images)",
-            "ceiling (real)",
-            "ceiling (real, blurred)",
-            "untranslated source",
-            "chance",
-        ]
-        parts.append(_table(head, rows_))
-        if at.get("confusion"):
-            parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
-        if at.get("by_group") and ev.attrs is not None:
-            parts.append(
-                _by_group_html(
-                    at["by_group"], at.get("ceiling_by_group"), ev.attrs.names, ev.attrs.classes
-                )
-            )
+        parts += _attributes_html(ev, d["attributes"])
     realism = [
         ["KID", d["kid"]["mean"]],
         ["FID", d["fid"]],
@@ -194,8 +80,49 @@ def _direction_html(ev: Evaluator, key: str, d: dict[str, Any]) -> str:
     ]
     if d["paired"]:
         realism += [["paired L1", d["paired"]["l1"]], ["paired SSIM", d["paired"]["ssim"]]]
-    parts.append(_table(["metric", "value"], realism))
+    parts.append(table_html(["metric", "value"], realism))
     return "\n".join(parts)
+
+
+def _attributes_html(ev: Evaluator, at: dict[str, Any]) -> list[str]:
+    """A direction's preservation per attribute beside its interval, ceilings, the untranslated
+    source and chance; then its confusion counts and its accuracy per group."""
+    parts: list[str] = []
+    names = [k for k in at["accuracy"] if k != "mean"] + ["mean"]
+    soft = at.get("ceiling_blurred") or {}
+    copy = at.get("untranslated") or {}
+    span = at.get("accuracy_interval") or {}
+    rows_ = [
+        [
+            n,
+            at["accuracy"][n],
+            f"{span[n][0]:.3f}–{span[n][1]:.3f}" if n in span else None,
+            (at["ceiling"] or {}).get(n),
+            soft.get(n),
+            copy.get(n),
+            at["chance"].get(n),
+        ]
+        for n in names
+    ]
+    head = [
+        "attribute",
+        "preserved",
+        "95 % interval (test images)",
+        "ceiling (real)",
+        "ceiling (real, blurred)",
+        "untranslated source",
+        "chance",
+    ]
+    parts.append(table_html(head, rows_))
+    if at.get("confusion"):
+        parts.append(_confusion_html(at["confusion"], ev.attrs.classes if ev.attrs else None))
+    if at.get("by_group") and ev.attrs is not None:
+        parts.append(
+            _by_group_html(
+                at["by_group"], at.get("ceiling_by_group"), ev.attrs.names, ev.attrs.classes
+            )
+        )
+    return parts
 
 
 def _confusion_html(confusion: dict[str, list[list[int]]], classes: list[list[str]] | None) -> str:
@@ -206,7 +133,9 @@ def _confusion_html(confusion: dict[str, list[list[int]]], classes: list[list[st
         labels = classes[k] if classes and len(classes[k]) == len(counts) else None
         labels = labels or [str(i) for i in range(len(counts))]
         rows = [[labels[i], *row] for i, row in enumerate(counts)]
-        tables.append(f"<p>{html.escape(name)}</p>" + _table(["source \\ read as", *labels], rows))
+        tables.append(
+            f"<p>{html.escape(name)}</p>" + table_html(["source \\ read as", *labels], rows)
+        )
     body = "".join(tables)
     return f"<details><summary>how each attribute was read (counts)</summary>{body}</details>"
 
@@ -239,7 +168,7 @@ def _by_group_html(
         labels = classes[j] if classes and len(classes[j]) == n else [str(c) for c in range(n)]
         tables.append(
             f"<p>by {html.escape(other)}</p>"
-            + _table(["preserved (real) \\ source's class", *labels], rows)
+            + table_html(["preserved (real) \\ source's class", *labels], rows)
         )
     body = "".join(tables)
     return (
@@ -271,7 +200,7 @@ def _latent_html(m: dict[str, Any]) -> str:
         "attr. probe transfer",
         "retrieval top-1",
     ]
-    return _table(head, rows)
+    return table_html(head, rows)
 
 
 def _classifier_note(classifiers: dict[str, dict[str, Any]]) -> str:
@@ -307,7 +236,7 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
         f"{m['n_images']}); realism features: {html.escape(m['feature_network'])}</p>",
         _classifier_note(m.get("classifiers") or {}),
         "<h2>Summary</h2>",
-        _table(
+        table_html(
             ["metric", "value"],
             [[k.replace("_", " "), _summary_value(v)] for k, v in s.items()],
         ),
@@ -320,7 +249,7 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
     parts += ["<h2>Latent alignment</h2>", _latent_html(m), "<h2>Reconstruction</h2>"]
     kept = m.get("reconstruction_attributes") or {}
     parts.append(
-        _table(
+        table_html(
             ["domain", "reconstruction L1", "attributes kept by the reconstruction (mean)"],
             [
                 [d, v, kept[d]["mean"] if kept.get(d) else "—"]
@@ -332,51 +261,3 @@ def write_report(m: dict[str, Any], ev: Evaluator, run: Path, path: Path) -> Non
     parts += ["<h2>Training</h2>", f"<img src='{curves}'>" if curves else "<p>no training log</p>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))
-
-
-def preservation_references(results: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
-    """What attribute preservation a constant guess (chance) and the untranslated source images
-    score, mean over directions: the same in every run on one dataset, so taken from the first
-    run that has them."""
-    names = {"chance_mean": "chance", "untranslated_mean": "the source images untranslated"}
-    for ms in results.values():
-        for m in ms:
-            refs = {names[k]: m["summary"][k] for k in names if m["summary"].get(k) is not None}
-            if refs:
-                return refs
-    return {}
-
-
-def comparison_plot(results: dict[str, list[dict[str, Any]]]) -> str | None:
-    """Attribute preservation and probe transfer per method (mean, with the spread over seeds),
-    as a PNG data URI; None where no run has either."""
-    fig = comparison_figure(results)
-    return None if fig is None else _fig_png(fig)
-
-
-def comparison_figure(results: dict[str, list[dict[str, Any]]]) -> Any:
-    """The matplotlib figure of :func:`comparison_plot`: a pair of bars per method, and the
-    preservation that chance and the untranslated source images score as horizontal lines."""
-    keys = ("attribute_preservation_mean", "attribute_probe_transfer_mean")
-    if not any(m["summary"][k] is not None for ms in results.values() for m in ms for k in keys):
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(results)), 3.4))
-    xs = np.arange(len(results))
-    for off, key in zip((-0.2, 0.2), keys):
-        vals = [[m["summary"][key] or 0 for m in ms] for ms in results.values()]
-        ax.bar(
-            xs + off,
-            [np.mean(v) for v in vals],
-            0.4,
-            yerr=[np.std(v) for v in vals],
-            label=key.replace("_mean", "").replace("_", " "),
-        )
-    for (name, value), style in zip(preservation_references(results).items(), (":", "--")):
-        ax.axhline(value, color="#555", linestyle=style, linewidth=1, label=f"preservation: {name}")
-    ax.set_xticks(xs, list(results), rotation=20), ax.set_ylim(0, 1), ax.legend(fontsize=8)
-    return fig

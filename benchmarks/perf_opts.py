@@ -10,7 +10,7 @@ Variants (the package now does ``after``):
 - ``fused_adam``: only ``torch.optim.Adam(fused=True)``;
 - ``after``: all three;
 - ``compiled``: ``after`` with ``train.compile=default`` (fp32 only on the CPU: see
-  ``model.check_compile``); its 3 warm-up steps include the compile.
+  ``compiling.check_compile``); its 3 warm-up steps include the compile.
 
 Each (variant, repetition) is a fresh process that builds a Trainer, runs 3 warm-up steps and
 ``--steps`` timed ones on one cached batch, and prints its median step time. Processes alternate

@@ -410,9 +410,10 @@ def test_compiled_networks_train_like_eager_ones(two_domains: Path, tmp_path: Pa
 
 
 def test_compile_needs_a_recent_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentbridge.compiling import compile_networks
     from latentbridge.config import Config
     from latentbridge.errors import UserError
-    from latentbridge.model import Model, compile_networks
+    from latentbridge.model import Model
 
     monkeypatch.delattr(torch.compiler, "set_stance")
     with pytest.raises(UserError, match="torch >= 2.6"):

@@ -46,7 +46,7 @@ class Pipeline:
         precision: str = "fp32",
         compile: str = "off",
     ) -> None:
-        from latentbridge.model import compile_translator
+        from latentbridge.compiling import compile_translator
         from latentbridge.precision import autocast_factory, check_native, resolve_precision
 
         self.gen, self.cfg, self.device, self.step = gen.eval(), cfg, device, step

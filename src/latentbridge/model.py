@@ -12,8 +12,8 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
-from latentbridge import augment
-from latentbridge.config import Config, name_list
+from latentbridge.config import Config
+from latentbridge.config_checks import check_config
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import (
     ImageEmbedding,
@@ -25,7 +25,6 @@ from latentbridge.nn.networks import (
     encoder_blocks,
     latent_shape,
     shared_chains,
-    trunk_width,
 )
 
 # Pixels per pass of a CPU translation: a batch of 64 images at 64 px keeps activations too large
@@ -41,126 +40,6 @@ def translation_chunk(x: Tensor) -> int:
     if x.device.type != "cpu":
         return max(len(x), 1)
     return max(CPU_CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]), 1)
-
-
-def check_config(cfg: Config, domains: Sequence[str]) -> None:
-    """Reject configurations the networks cannot be built from, with a message that says why."""
-    if len(domains) < 2:
-        raise UserError(f"need at least 2 domains, got {len(domains)}")
-    _check_shapes(cfg)
-    _check_sharing(cfg)
-    _check_losses(cfg, domains)
-    _check_training(cfg)
-
-
-def _check_shapes(cfg: Config) -> None:
-    """The image size against the halvings of the encoder and the discriminators, the code."""
-    size, m = cfg.data.size, cfg.model
-    if not 16 <= size <= 256:
-        raise UserError(f"data.size must be between 16 and 256, got {size}")
-    if size % 2**m.down or size // 2**m.down < 2:
-        raise UserError(f"data.size={size} cannot be halved model.down={m.down} times (min side 2)")
-    if size % 2**m.disc_layers or size // 2**m.disc_layers < 1:
-        raise UserError(f"data.size={size} is too small for model.disc_layers={m.disc_layers}")
-    if m.disc_scales < 1:
-        raise UserError(f"model.disc_scales must be >= 1, got {m.disc_scales}")
-
-    def judged(scales: int) -> bool:  # the coarsest scale still takes disc_layers halvings
-        side = size >> (scales - 1)
-        return side >= 2**m.disc_layers and side % 2**m.disc_layers == 0
-
-    if not judged(m.disc_scales):
-        fits = max(s for s in range(1, m.disc_scales) if judged(s))
-        raise UserError(
-            f"model.disc_scales={m.disc_scales} is too many at data.size={size}: the coarsest "
-            f"scale, {size} px halved {m.disc_scales - 1} times, must still be divisible by "
-            f"2**model.disc_layers={2**m.disc_layers}; at {size} px at most {fits} fit(s) "
-            f"(--set model.disc_scales={fits}, or fewer model.disc_layers)"
-        )
-    if m.latent_channels < 0 or (m.latent_channels and m.latent == "vector"):
-        raise UserError(
-            "model.latent_channels must be >= 0 (0 = the encoder's width) and sizes a spatial "
-            f"code only (a vector code has model.latent_dim), got {m.latent_channels}"
-        )
-    if m.style_dim < 0:
-        raise UserError(f"model.style_dim must be >= 0 (0 = no style code), got {m.style_dim}")
-
-
-def _check_sharing(cfg: Config) -> None:
-    """How many blocks can be shared: as many as the networks have, counted from either end."""
-    m = cfg.model
-    # EN ends with a 1x1 projection to the code's channels, and DE begins with a 1x1 block back
-    # to its width unless a style merge does that
-    projected = m.latent_channels > 0
-    widened = projected and m.latent_channels != trunk_width(m) and not m.style_dim
-    n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector") + projected
-    if not -n_enc <= cfg.sharing.enc_blocks <= n_enc:
-        raise UserError(f"sharing.enc_blocks must be in -{n_enc}..{n_enc} for this model")
-    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector") + widened
-    if not -n_dec <= cfg.sharing.dec_blocks <= n_dec:
-        raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
-    if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:
-        raise UserError(f"sharing.disc_layers must be in 0..{m.disc_layers + 1}")
-
-
-def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
-    """The loss terms' own settings: scales within the image, positive temperatures and
-    margins, augmentations that exist, domains the data has."""
-    size, loss = cfg.data.size, cfg.loss
-    for key in ("color_size", "palette_size", "edge_scale", "cycle_scale", "selfsim_scale"):
-        value = getattr(loss, key)
-        if not 1 <= value <= size // 2:
-            raise UserError(f"loss.{key} must be between 1 and data.size / 2, got {value}")
-    window = loss.selfsim_window
-    if window < 3 or window % 2 == 0 or window > size // loss.selfsim_scale:
-        raise UserError(
-            "loss.selfsim_window must be odd, >= 3 and at most data.size / loss.selfsim_scale, "
-            f"got {window}"
-        )
-    if loss.nce_temperature <= 0 or loss.nce_patches < 1:
-        raise UserError(
-            "loss.nce_temperature must be > 0 and loss.nce_patches >= 1, got "
-            f"{loss.nce_temperature} and {loss.nce_patches}"
-        )
-    try:
-        augment.parse(loss.diffaug)
-    except ValueError as e:
-        raise UserError(f"loss.diffaug: {e}") from None
-    for key in ("cycle_noise", "input_noise"):
-        if getattr(loss, key) < 0:
-            raise UserError(f"loss.{key} must be >= 0 (0 = off), got {getattr(loss, key)}")
-    if loss.travel_margin <= 0 or loss.travel_dim < 1:
-        raise UserError(
-            "loss.travel_margin must be > 0 and loss.travel_dim >= 1, got "
-            f"{loss.travel_margin} and {loss.travel_dim}"
-        )
-    if (loss.teacher > 0 or loss.teacher_keep > 0) and not loss.teacher_net:
-        raise UserError(
-            "loss.teacher and loss.teacher_keep read a feature network: set loss.teacher_net to "
-            "a TorchScript file or package.module:attribute"
-        )
-    if loss.style > 0 and not cfg.model.style_dim:
-        raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
-    for key in ("cycle_from", "negative_from"):
-        unknown = set(name_list(getattr(loss, key))) - set(domains)
-        if unknown:
-            raise UserError(
-                f"loss.{key} names {sorted(unknown)}, not domains of the data {list(domains)}"
-            )
-
-
-def _check_training(cfg: Config) -> None:
-    """Schedules within their ranges, and no compiled step where a term needs double backward."""
-    t = cfg.train
-    if cfg.loss.r1 > 0 and t.compile != "off":
-        raise UserError(
-            "loss.r1 differentiates the discriminators' gradients, and torch.compile has no "
-            "double backward: leave train.compile off with loss.r1"
-        )
-    if not 0 <= t.lr_decay <= 1:
-        raise UserError(f"train.lr_decay must be in [0, 1] (0 = off), got {t.lr_decay}")
-    if not 0 <= t.ema < 1:
-        raise UserError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
 
 
 class Translator(nn.Module):
@@ -315,63 +194,4 @@ def networks(model: Model) -> list[nn.Module]:
     ]
     if model.dis.latent is not None:
         nets.append(model.dis.latent)
-    return nets
-
-
-def check_compile(mode: str, precision: str, device: str) -> None:
-    """Raise :class:`UserError` where ``train.compile=mode`` cannot run (see
-    :func:`compile_networks`); ``device`` is a device type (``cpu``, ``cuda``, ...)."""
-    if mode == "off":
-        return
-    if device == "cpu" and precision != "fp32":
-        raise UserError(
-            f"compile {mode} with {precision} autocast on the CPU is refused: the compiler's "
-            "bf16 CPU kernels gave non-finite gradients (docs/PERFORMANCE.md section C); use "
-            "--precision fp32 with --compile, or leave compile off"
-        )
-    if not hasattr(torch.compiler, "set_stance"):
-        raise UserError(f"train.compile={mode} needs torch >= 2.6 (this is {torch.__version__})")
-
-
-def compile_networks(
-    model: Model, mode: str, *, precision: str = "fp32", device: str = "cpu"
-) -> list[nn.Module]:
-    """``torch.compile`` every network of ``model`` in place (``train.compile``); returns them.
-
-    Each encoder, decoder and discriminator chain is compiled on its own, with static shapes
-    (a new batch size compiles once more), so parameters, ``state_dict`` keys and checkpoints
-    stay exactly those of the eager model. The chains share one ``forward`` code object, so the
-    number of cached graphs allowed per code object is raised to hold every chain's variants
-    (training, sampling, evaluation) rather than silently falling back to eager code.
-
-    Refused on the CPU under bf16 / fp16 autocast: there the compiler's vectorised bf16 kernels
-    gave non-finite gradients for these encoders (torch 2.13, every run; eager code and the
-    compiler without vectorisation were finite; docs/PERFORMANCE.md, section C).
-    """
-    if mode == "off":
-        return []
-    check_compile(mode, precision, device)
-    return _compile(networks(model), mode)
-
-
-def compile_translator(
-    gen: Translator, mode: str, *, precision: str = "fp32", device: str = "cpu"
-) -> list[nn.Module]:
-    """``torch.compile`` each encoder and decoder of ``gen`` in place, for translation
-    (``latentbridge.load(..., compile=)``, ``translate --compile``); returns them. Static
-    shapes: each new batch size compiles once more. Refused where :func:`check_compile` refuses
-    (bf16 / fp16 autocast on the CPU)."""
-    if mode == "off":
-        return []
-    check_compile(mode, precision, device)
-    return _compile([*gen.encoders.values(), *gen.decoders.values()], mode)
-
-
-def _compile(nets: list[nn.Module], mode: str) -> list[nn.Module]:
-    import torch._dynamo.config as dynamo_config
-
-    key = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else "cache_size_limit"
-    setattr(dynamo_config, key, max(getattr(dynamo_config, key), 8 * len(nets)))
-    for net in nets:
-        net.compile(mode=None if mode == "default" else mode, dynamic=False)
     return nets

@@ -151,7 +151,7 @@ def style(f: Forward, c: Context) -> dict[str, Tensor]:
     out = {}
     for a, b in c.pairs:
         drawn = f.s_drawn(a, b)
-        assert drawn is not None, "loss.style needs model.style_dim (model.check_config)"
+        assert drawn is not None, "loss.style needs model.style_dim (config_checks.check_config)"
         out[f"style/{a}->{b}"] = losses.distance(f.s_ab(a, b).float(), drawn.float(), "l1")
     return out
 

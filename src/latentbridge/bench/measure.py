@@ -221,7 +221,7 @@ def measure_data(trainer: Any, root: Path, size: int, reps: int = 5) -> dict[str
 
 def run_bench(opts: BenchOptions) -> dict[str, Any]:
     """Every measurement of the module docstring for ``opts``; returns the JSON-able report."""
-    from latentbridge.model import check_compile
+    from latentbridge.compiling import check_compile
     from latentbridge.train import distributed
     from latentbridge.train.trainer import Trainer
 
@@ -251,29 +251,10 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     if opts.peak:
         after = measure_peaks(device, opts.peak_sides, opts.peak_seconds)
         peaks = {k: max(v, after[k]) for k, v in peaks.items()}
-    data["consumed_images_per_s"] = train["images_per_s"]
-    data["compute_fraction"] = train.pop("compute_fraction")
-    train["utilisation"] = utilisation(train["flops_per_s"], peaks, precision)
-    drift = train.pop("drift")
-    if drift:
-        train["utilisation"]["matched_fp32"] = drift["matched_fp32"]
-        train["probe_flops_per_s"] = drift["probe_flops_per_s"]
-    for t in translate:
-        t["utilisation"] = utilisation(t["flops_per_s"], peaks, precision)
+    _add_utilisation(train, translate, data, peaks, precision)
     report = {
         "machine": machine_info(device),
-        "config": {
-            "method": cfg.method,
-            "size": cfg.data.size,
-            "batch_size": cfg.train.batch_size,
-            "precision": precision,
-            "compile": cfg.train.compile,
-            "workers": cfg.data.workers,
-            "steps": opts.steps,
-            "warmup": opts.warmup,
-            "overrides": opts.overrides,
-            "ranks": 1,
-        },
+        "config": _report_config(cfg, opts, precision),
         "peak_flops_per_s": peaks,
         "train": train,
         "translate": translate,
@@ -285,3 +266,39 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
     distributed.barrier(ranks)  # no rank leaves while another still talks to it
     distributed.teardown(ranks)
     return report
+
+
+def _add_utilisation(
+    train: dict[str, Any],
+    translate: list[dict[str, Any]],
+    data: dict[str, Any],
+    peaks: dict[str, float],
+    precision: str,
+) -> None:
+    """Each measurement's share of the machine's peak, and what the training consumed of the
+    data loader's speed, written into the measurements."""
+    data["consumed_images_per_s"] = train["images_per_s"]
+    data["compute_fraction"] = train.pop("compute_fraction")
+    train["utilisation"] = utilisation(train["flops_per_s"], peaks, precision)
+    drift = train.pop("drift")
+    if drift:
+        train["utilisation"]["matched_fp32"] = drift["matched_fp32"]
+        train["probe_flops_per_s"] = drift["probe_flops_per_s"]
+    for t in translate:
+        t["utilisation"] = utilisation(t["flops_per_s"], peaks, precision)
+
+
+def _report_config(cfg: Any, opts: BenchOptions, precision: str) -> dict[str, Any]:
+    """What was measured: the report's ``config`` (one rank's; `combine_ranks` counts them)."""
+    return {
+        "method": cfg.method,
+        "size": cfg.data.size,
+        "batch_size": cfg.train.batch_size,
+        "precision": precision,
+        "compile": cfg.train.compile,
+        "workers": cfg.data.workers,
+        "steps": opts.steps,
+        "warmup": opts.warmup,
+        "overrides": opts.overrides,
+        "ranks": 1,
+    }

@@ -16,9 +16,10 @@ from torch import Tensor
 
 from latentbridge import config as C
 from latentbridge import terms
+from latentbridge.compiling import compile_networks
 from latentbridge.data.stream import TrainData
 from latentbridge.errors import UserError
-from latentbridge.model import Model, Translator, compile_networks
+from latentbridge.model import Model, Translator
 from latentbridge.precision import autocast_factory, check_native, resolve_precision
 from latentbridge.train import checkpoint as ckpt_io
 from latentbridge.train import distributed

@@ -1053,10 +1053,12 @@ def test_paired_oracle_learns_the_pairs_and_writes_a_run(
     """``benchmarks/paired_oracle.py``: on domains where each B image is its A image's negative
     (same file name), the translation A→B trained against the pairs, with or without the GAN,
     comes far closer to the negative than the untrained networks do, in a run folder ``latentbridge.load`` reads at the
-    steps asked; folders whose file names do not pair up are refused."""
+    steps asked; ``--weight 0`` leaves the networks as they were, ``--method`` picks the preset;
+    folders whose file names do not pair up are refused."""
     import numpy as np
 
     import latentbridge
+    from latentbridge import config as C
 
     rng = np.random.default_rng(0)
     data = tmp_path / "pairs"
@@ -1085,6 +1087,11 @@ def test_paired_oracle_learns_the_pairs_and_writes_a_run(
     assert distance(300) < 0.5 * untrained
     assert distance(300, "--gan", "1") < 0.5 * untrained  # the discriminators' step runs too
     assert "300 steps" in capsys.readouterr().out
+    # --weight scales the L1 terms: at 0, with no GAN, nothing moves the networks
+    assert distance(20, "--weight", "0") == pytest.approx(untrained, rel=1e-6)
+    distance(1, "--method", "cogan")  # --method picks the preset whose networks train
+    saved = C.load_yaml(tmp_path / "run1--methodcogan" / "config.yaml")
+    assert saved["method"] == "cogan" and not saved["sharing"]["full"]
     (data / "B" / "00.png").rename(data / "B" / "zz.png")
     with pytest.raises(SystemExit, match="same file names"):
         distance(1)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +28,9 @@ from latentbridge.bench.machine import (
 from latentbridge.bench.report import combine_ranks, utilisation
 from latentbridge.errors import UserError
 from latentbridge.precision import check_native, resolve_precision
+
+if TYPE_CHECKING:
+    from latentbridge.config import Config
 
 DOMAINS = ("A", "B")
 IMAGES_PER_DOMAIN = 128  # enough for several distinct batches of 64 without a long decode
@@ -69,7 +72,7 @@ def write_dataset(root: Path, size: int, n: int = IMAGES_PER_DOMAIN, seed: int =
     return root
 
 
-def run_config(opts: BenchOptions) -> Any:
+def run_config(opts: BenchOptions) -> Config:
     """The run's config. The timed steps are full training steps: a preset's auto-encoder warm
     start (``train.warmup``, reconstruction only) is switched off unless ``--set`` or the config
     file names it, so that ``bench --method bridge`` does not time 200-step warm-up steps."""
@@ -288,7 +291,7 @@ def _add_utilisation(
         t["utilisation"] = utilisation(t["flops_per_s"], peaks, precision)
 
 
-def _report_config(cfg: Any, opts: BenchOptions, precision: str) -> dict[str, Any]:
+def _report_config(cfg: Config, opts: BenchOptions, precision: str) -> dict[str, Any]:
     """What was measured: the report's ``config`` (one rank's; `combine_ranks` counts them)."""
     return {
         "method": cfg.method,

@@ -9,7 +9,7 @@ import shutil
 import statistics
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from latentbridge.errors import UserError
 from latentbridge.eval.commands import (
@@ -21,6 +21,9 @@ from latentbridge.eval.commands import (
     instrument,
     run_eval,
 )
+
+if TYPE_CHECKING:
+    from latentbridge.config import Config
 
 
 def add_compare_parser(sub: argparse._SubParsersAction) -> None:
@@ -159,7 +162,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare_run(args: argparse.Namespace, cfg: Any, run: Path, label: str) -> dict[str, Any]:
+def _compare_run(args: argparse.Namespace, cfg: Config, run: Path, label: str) -> dict[str, Any]:
     """One method and seed of a comparison: its metrics, reused from an earlier ``compare``
     where it trained and evaluated ``run`` alike (`_finished`), evaluated again where only the
     training matches, else trained afresh and evaluated."""
@@ -197,7 +200,7 @@ def _compare_run(args: argparse.Namespace, cfg: Any, run: Path, label: str) -> d
 TRAINING_BUDGET = ("data", "steps", "minutes")  # the rest of budget.json is how it was evaluated
 
 
-def _finished(run: Path, cfg: Any, budget: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+def _finished(run: Path, cfg: Config, budget: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
     """Whether an earlier ``compare`` trained ``run`` with the same resolved config and training
     budget (so an interrupted comparison, or one split across processes, picks up where it
     stopped), and its metrics if it was also evaluated the same way (the limit and the

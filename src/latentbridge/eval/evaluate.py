@@ -27,7 +27,7 @@ from latentbridge.api import Pipeline, load
 from latentbridge.data.labels import read_attributes
 from latentbridge.eval import metrics as M
 from latentbridge.eval.classifier import load_feature_network
-from latentbridge.eval.instruments import blurred, classifiers, domain_classifier, fit_args
+from latentbridge.eval.instruments import Fit, blurred, classifiers, domain_classifier
 from latentbridge.eval.labelled import DomainSet, load_split, pairs_by_name
 
 SCHEMA = 1  # bumped when a key of metrics.json changes meaning
@@ -72,8 +72,8 @@ class Evaluator:
         size, domains = pipe.size, pipe.domains
         self.split, self.test = _test_split(self.data, size, domains, limit)
         self.attrs = read_attributes(self.data)
-        fit = fit_args(classifier_steps, classifier_rounds, dev)
-        self.clf = classifiers(self.data, size, self.attrs, domains, **fit)
+        fit = Fit(classifier_steps, classifier_rounds, dev)
+        self.clf = classifiers(self.data, size, self.attrs, domains, fit)
         self.classifier_training = {d: c.training_record for d, c in self.clf.items()}
         self._feature_space(features, fit)
         gen = pipe.gen
@@ -93,7 +93,7 @@ class Evaluator:
             for a, b in product(self.test, repeat=2)
         }
 
-    def _feature_space(self, features: Path | None, fit: dict[str, Any]) -> None:
+    def _feature_space(self, features: Path | None, fit: Fit) -> None:
         """KID's and FID's features: a user's network, else the target domain's attribute
         classifier, else (a domain without labels) a domain classifier trained on the data."""
         if features is not None:
@@ -104,7 +104,7 @@ class Evaluator:
             self.feature_name = "penultimate layer of the target domain's attribute classifier"
             self.features = lambda d, x: self.clf[d].features(x)
         else:
-            dc = domain_classifier(self.data, self.pipe.size, self.pipe.domains, **fit)
+            dc = domain_classifier(self.data, self.pipe.size, self.pipe.domains, fit)
             self.classifier_training["domain classifier"] = dc.training_record
             self.feature_name = "penultimate layer of a domain classifier trained on the data"
             self.features = lambda d, x: dc.features(x)

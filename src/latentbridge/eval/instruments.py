@@ -5,6 +5,7 @@ training images to see through a little blur, and cached under `cache_dir` keyed
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,54 +29,33 @@ def cache_dir() -> Path:
 
 
 def classifiers(
-    data: Path,
-    size: int,
-    attrs: Attributes | None,
-    domains: list[str],
-    *,
-    steps: int,
-    rounds: int,
-    limit: int,
-    device: torch.device,
-    blur: float,
+    data: Path, size: int, attrs: Attributes | None, domains: list[str], fit: Fit
 ) -> dict[str, AttributeClassifier]:
     """Per domain with labelled training images: an attribute classifier (cached by data key)."""
     if attrs is None:
         return {}
-    train = load_split(data, "train", size, domains, limit=limit)
+    train = load_split(data, "train", size, domains, limit=fit.limit)
     out = {}
     for d, s in train.items():
         if s.labels is None:
             continue
         key = data_key([str(p) for p in s.paths], size, extra=f"attrs:{d}:{attrs.names}")
         out[d] = load_or_train_classifier(
-            cache_dir(), key, s.images, s.labels, attrs.num_classes,
-            steps=steps, rounds=rounds, blur=blur, device=device,
+            cache_dir(), key, s.images, s.labels, attrs.num_classes, **fit.train_args(),
             progress=f"classifier {d}",
         )  # fmt: skip
     return out
 
 
-def domain_classifier(
-    data: Path,
-    size: int,
-    domains: list[str],
-    *,
-    steps: int,
-    rounds: int,
-    limit: int,
-    device: torch.device,
-    blur: float,
-) -> AttributeClassifier:
+def domain_classifier(data: Path, size: int, domains: list[str], fit: Fit) -> AttributeClassifier:
     """Without labels: a classifier of the domain itself, whose features serve KID/FID."""
-    train = load_split(data, "train", size, domains, limit=limit)
+    train = load_split(data, "train", size, domains, limit=fit.limit)
     images = torch.cat([s.images for s in train.values()])
     labels = torch.cat([torch.full((len(s.images), 1), i) for i, s in enumerate(train.values())])
     paths = [str(p) for s in train.values() for p in s.paths]
     key = data_key(paths, size, extra="domain-classifier")
     return load_or_train_classifier(
-        cache_dir(), key, images, labels, [len(train)],
-        steps=steps, rounds=rounds, blur=blur, device=device,
+        cache_dir(), key, images, labels, [len(train)], **fit.train_args(),
         progress="domain classifier",
     )  # fmt: skip
 
@@ -94,12 +74,27 @@ def blurred(x: Tensor) -> Tensor:
     return gaussian_blur(x, torch.full((len(x),), CLASSIFIER_BLUR * min(x.shape[-2:])))
 
 
-def fit_args(steps: int, rounds: int, device: torch.device) -> dict[str, Any]:
-    """How the evaluation classifiers train (part of their cache key, except the device)."""
-    return {
-        "steps": steps, "rounds": rounds, "limit": 5000, "device": device,
-        "blur": CLASSIFIER_BLUR,
-    }  # fmt: skip
+@dataclass(frozen=True)
+class Fit:
+    """How the evaluation classifiers train: ``steps`` per round, up to ``rounds`` rounds (see
+    `train_attribute_classifier`), on at most ``limit`` training images per domain, seeing
+    through blur up to `CLASSIFIER_BLUR` of the side; all but the device and the limit are part
+    of their cache key."""
+
+    steps: int
+    rounds: int
+    device: torch.device
+    limit: int = 5000
+    blur: float = CLASSIFIER_BLUR
+
+    def train_args(self) -> dict[str, Any]:
+        """The keyword arguments `load_or_train_classifier` takes from this."""
+        return {
+            "steps": self.steps,
+            "rounds": self.rounds,
+            "blur": self.blur,
+            "device": self.device,
+        }
 
 
 def prepare_classifiers(
@@ -114,11 +109,11 @@ def prepare_classifiers(
     """Train (or load) the classifiers that an :class:`Evaluator` of ``data`` will use, so that
     the evaluation finds them cached; returns their training records. ``demo`` calls this
     before training, to know how much of its time budget the training may take."""
-    fit = fit_args(classifier_steps, classifier_rounds, device)
-    clf = classifiers(Path(data), size, read_attributes(Path(data)), domains, **fit)
+    fit = Fit(classifier_steps, classifier_rounds, device)
+    clf = classifiers(Path(data), size, read_attributes(Path(data)), domains, fit)
     records = {d: c.training_record for d, c in clf.items()}
     if len(clf) < len(domains):
         records["domain classifier"] = domain_classifier(
-            Path(data), size, domains, **fit
+            Path(data), size, domains, fit
         ).training_record
     return records

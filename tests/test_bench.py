@@ -59,6 +59,12 @@ def test_bench_command_writes_a_complete_report(
     report["config"]["compile"] = "default"  # how a compiled run names itself in the table
     assert "fp32, compiled (default), 2 timed steps" in bench.format_report(report)
     assert "fp32" in report["peak_flops_per_s"]
+    assert report["machine"]["bf16"] in ("native", "emulated", "none")
+    report["peak_flops_per_s"]["bf16"] = 3e10
+    for kind, said in [("emulated", True), ("native", False)]:
+        report["machine"]["bf16"] = kind
+        line = next(x for x in bench.format_report(report).splitlines() if "peak bf16" in x)
+        assert ("emulated" in line) == said, line
     train = report["train"]
     for key in ("step_s", "pairs_per_s", "flops_per_step", "flops_per_s", "utilisation"):
         assert key in train
@@ -100,7 +106,7 @@ def test_bf16_refusals_come_before_measuring(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(bench.machine, "matmul_peak", no_peak)
     argv = ["bench", "--device", "cpu", "--precision", "bf16"]
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
-    with pytest.raises(UserError, match="no native bf16"):
+    with pytest.raises(UserError, match="no bf16 kernels"):
         bench.cmd_bench(_parser().parse_args(argv))
     monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
     with pytest.raises(UserError, match="non-finite gradients"):

@@ -435,7 +435,7 @@ def test_translate_precision_is_checked(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """bf16 where the CPU has no native bf16 (emulated: many times slower) and compiling under
+    """bf16 where the CPU has no bf16 kernels (many times slower) and compiling under
     bf16 autocast on the CPU are both refused with one line, before any image is read."""
     from latentbridge import precision
 
@@ -446,7 +446,7 @@ def test_translate_precision_is_checked(
     capsys.readouterr()
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
     assert main([*args, "--precision", "bf16"]) != 0
-    assert "no native bf16" in capsys.readouterr().err
+    assert "no bf16 kernels" in capsys.readouterr().err
     monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
     assert main([*args, "--precision", "bf16", "--compile", "default"]) != 0
     assert "compile" in capsys.readouterr().err

@@ -291,23 +291,40 @@ def test_bf16_autocast_trains_on_cpu(
     two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """bf16 autocast trains (emulated where the CPU has no bf16: the check is patched so the
-    path runs on every machine), and is refused where the device has no native bf16."""
+    path runs on every machine), and is refused where the device has no bf16 kernels."""
     from latentbridge import precision
     from latentbridge.errors import UserError
 
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
-    with pytest.raises(UserError, match="no native bf16"):
+    with pytest.raises(UserError, match="no bf16 kernels"):
         run(two_domains, tmp_path / "refused", "unit", 1, train__precision="bf16")
     monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
     t = run(two_domains, tmp_path / "bf16", "unit", 2, train__precision="bf16")
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
 
 
-def test_auto_precision_is_bf16_only_where_native(two_domains: Path, tmp_path: Path) -> None:
-    from latentbridge.precision import bf16_supported, resolve_precision
+def test_auto_precision_is_bf16_only_where_native(
+    two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` is bf16 only where the device computes it in hardware: a CPU whose oneDNN runs
+    bf16 emulated (AVX-512 without BF16 or AMX, about half as fast as fp32) gets fp32."""
+    from latentbridge import precision
+    from latentbridge.precision import bf16_native, resolve_precision
 
     cpu = torch.device("cpu")
-    assert resolve_precision("auto", cpu) == ("bf16" if bf16_supported(cpu) else "fp32")
+    assert resolve_precision("auto", cpu) == ("bf16" if bf16_native(cpu) else "fp32")
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
+    for extension, amx, expected in [
+        (False, False, "fp32"),
+        (True, False, "bf16"),
+        (False, True, "bf16"),
+    ]:
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda e=extension: e)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda a=amx: a)
+        assert resolve_precision("auto", cpu) == expected
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
+    assert resolve_precision("auto", cpu) == "fp32"  # no bf16 kernels: AMX or not
+    monkeypatch.undo()
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
     t = run(two_domains, tmp_path / "auto", "baseline", 1, train__precision="auto")
     assert t.precision == resolve_precision("auto", cpu) and t.cfg.train.precision == "auto"

@@ -2,7 +2,10 @@
 
 Training (``train.precision``, ``--precision``) and inference (``latentbridge.load(...,
 precision=)``, ``translate --precision``) share these, so ``auto`` means the same everywhere:
-bf16 where the device computes it natively, fp32 elsewhere.
+bf16 where the device computes it natively (:func:`bf16_native`), fp32 elsewhere. A CPU with
+AVX-512 but without its BF16 extension or AMX runs bf16 too, emulated by oneDNN and about half as
+fast as fp32 (docs/PERFORMANCE.md, section AA): ``auto`` takes fp32 there, and an explicit
+``bf16`` still runs. Only where oneDNN has no bf16 kernels at all is bf16 refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from latentbridge.errors import UserError
 
 
 def bf16_supported(device: torch.device) -> bool:
-    """Whether the device has native bf16 arithmetic (AVX-512 BF16 / AMX on a CPU, Ampere+)."""
+    """Whether bf16 runs at a usable speed: on a CPU, oneDNN's bf16 kernels (native with AVX-512
+    BF16 or AMX, emulated with AVX-512 alone); on CUDA, bf16 arithmetic, native or emulated."""
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
     if device.type == "cpu":
@@ -27,21 +31,37 @@ def bf16_supported(device: torch.device) -> bool:
     return False
 
 
+def bf16_native(device: torch.device) -> bool:
+    """Whether the device computes bf16 in hardware: a CPU with AVX-512 BF16 or AMX, a GPU of
+    compute capability 8.0 or more. oneDNN's own check (:func:`bf16_supported`) is true on any
+    AVX-512 CPU, where bf16 is emulated: a training step of the demo's model took 2.0x as long
+    as in fp32 (docs/PERFORMANCE.md, section AA)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    if device.type != "cpu" or not bf16_supported(device):
+        return False
+    checks = [
+        getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    ]
+    return any(bool(check()) for check in checks if check is not None)
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``auto`` -> ``bf16`` where the device computes it natively (measured faster at no cost in
     quality: docs/PERFORMANCE.md, docs/RESULTS.md), else ``fp32``; other values unchanged."""
     if precision != "auto":
         return precision
-    return "bf16" if bf16_supported(device) else "fp32"
+    return "bf16" if bf16_native(device) else "fp32"
 
 
 def check_native(precision: str, device: torch.device) -> None:
-    """Refuse bf16 where the device has no native bf16: autocast would still run, emulated and
-    many times slower (oneDNN's reference convolution on a CPU without AVX-512 BF16 / AMX)."""
+    """Refuse bf16 where the device has no bf16 kernels: autocast would still run, many times
+    slower (oneDNN's reference convolution on a CPU without AVX-512). Where bf16 is emulated
+    (AVX-512 without its BF16 extension) it runs, about half as fast as fp32."""
     if precision == "bf16" and not bf16_supported(device):
         raise UserError(
-            f"precision bf16: {device.type} here has no native bf16 arithmetic (it would be "
-            "emulated, many times slower); use fp32 or auto"
+            f"precision bf16: {device.type} here has no bf16 kernels, native or emulated (it "
+            "would run many times slower); use fp32 or auto"
         )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from latentbridge.precision import bf16_supported
+from latentbridge.precision import bf16_native, bf16_supported
 
 PEAK_SIDES = (1024, 2048)  # square matmul sides tried for the peak on a CPU; the best rate counts
 # A GPU needs far larger products than a CPU to keep all its matrix units busy.
@@ -118,7 +118,9 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 def machine_info(device: torch.device) -> dict[str, Any]:
-    """What ran the bench: device name, threads, torch version and the load at the start."""
+    """What ran the bench: device name, threads, torch version, the load at the start, and how
+    the device computes bf16 (``native``, ``emulated`` by oneDNN on an AVX-512 CPU without its
+    BF16 extension or AMX, or ``none``)."""
     name = platform.processor() or platform.machine()
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
@@ -135,4 +137,9 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "loadavg_1min": load,
+        "bf16": "native"
+        if bf16_native(device)
+        else "emulated"
+        if bf16_supported(device)
+        else "none",
     }

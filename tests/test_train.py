@@ -288,10 +288,14 @@ def test_gradient_accumulation_matches_one_big_batch(two_domains: Path, tmp_path
 
 
 def test_bf16_autocast_trains_on_cpu(
-    two_domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_domains: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """bf16 autocast trains (emulated where the CPU has no bf16: the check is patched so the
-    path runs on every machine), and is refused where the device has no bf16 kernels."""
+    path runs on every machine, with a note that it is slow there), and is refused where the
+    device has no bf16 kernels."""
     from latentbridge import precision
     from latentbridge.errors import UserError
 
@@ -299,8 +303,13 @@ def test_bf16_autocast_trains_on_cpu(
     with pytest.raises(UserError, match="no bf16 kernels"):
         run(two_domains, tmp_path / "refused", "unit", 1, train__precision="bf16")
     monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
+    monkeypatch.setattr(precision, "bf16_native", lambda device: False)
     t = run(two_domains, tmp_path / "bf16", "unit", 2, train__precision="bf16")
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
+    assert "bf16 is emulated" in capsys.readouterr().err  # runs, and says it is slow here
+    monkeypatch.setattr(precision, "bf16_native", lambda device: True)
+    run(two_domains, tmp_path / "native", "unit", 1, train__precision="bf16")
+    assert "emulated" not in capsys.readouterr().err
 
 
 def test_auto_precision_is_bf16_only_where_native(

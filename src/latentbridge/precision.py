@@ -11,6 +11,7 @@ fast as fp32 (docs/PERFORMANCE.md, section AA): ``auto`` takes fp32 there, and a
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -57,11 +58,18 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 def check_native(precision: str, device: torch.device) -> None:
     """Refuse bf16 where the device has no bf16 kernels: autocast would still run, many times
     slower (oneDNN's reference convolution on a CPU without AVX-512). Where bf16 is emulated
-    (AVX-512 without its BF16 extension) it runs, about half as fast as fp32."""
+    (AVX-512 without its BF16 extension or AMX) it runs, about half as fast as fp32, with a note
+    on stderr saying so."""
     if precision == "bf16" and not bf16_supported(device):
         raise UserError(
             f"precision bf16: {device.type} here has no bf16 kernels, native or emulated (it "
             "would run many times slower); use fp32 or auto"
+        )
+    if precision == "bf16" and not bf16_native(device):
+        print(
+            f"note: bf16 is emulated on this {device.type} (no AVX-512 BF16 or AMX), about half "
+            "as fast as fp32; precision auto would train in fp32",
+            file=sys.stderr,
         )
 
 

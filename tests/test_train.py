@@ -331,8 +331,10 @@ def test_auto_precision_is_bf16_only_where_native(
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda e=extension: e)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda a=amx: a)
         assert resolve_precision("auto", cpu) == expected
+        assert precision.bf16_kind(cpu) == ("native" if expected == "bf16" else "emulated")
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
     assert resolve_precision("auto", cpu) == "fp32"  # no bf16 kernels: AMX or not
+    assert precision.bf16_kind(cpu) == "none"
     monkeypatch.undo()
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
     t = run(two_domains, tmp_path / "auto", "baseline", 1, train__precision="auto")

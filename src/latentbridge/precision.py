@@ -35,7 +35,7 @@ def bf16_supported(device: torch.device) -> bool:
 def bf16_native(device: torch.device) -> bool:
     """Whether the device computes bf16 in hardware: a CPU with AVX-512 BF16 or AMX, a GPU of
     compute capability 8.0 or more. oneDNN's own check (:func:`bf16_supported`) is true on any
-    AVX-512 CPU, where bf16 is emulated: a training step of the demo's model took 2.0x as long
+    AVX-512 CPU, where bf16 is emulated: a training step of the demo's model took 1.9x as long
     as in fp32 (docs/PERFORMANCE.md, section AA)."""
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported(including_emulation=False))
@@ -45,6 +45,13 @@ def bf16_native(device: torch.device) -> bool:
         getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     ]
     return any(bool(check()) for check in checks if check is not None)
+
+
+def bf16_kind(device: torch.device) -> str:
+    """How the device computes bf16: ``native``, ``emulated`` (slower than fp32) or ``none``."""
+    if bf16_native(device):
+        return "native"
+    return "emulated" if bf16_supported(device) else "none"
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -66,9 +73,10 @@ def check_native(precision: str, device: torch.device) -> None:
             "would run many times slower); use fp32 or auto"
         )
     if precision == "bf16" and not bf16_native(device):
+        lacks = "AVX-512 BF16 or AMX" if device.type == "cpu" else "bf16 units"
         print(
-            f"note: bf16 is emulated on this {device.type} (no AVX-512 BF16 or AMX), about half "
-            "as fast as fp32; precision auto would train in fp32",
+            f"note: bf16 is emulated on this {device.type} (no {lacks}), slower than fp32; "
+            "precision auto would use fp32",
             file=sys.stderr,
         )
 

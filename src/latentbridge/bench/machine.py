@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from latentbridge.precision import bf16_native, bf16_supported
+from latentbridge.precision import bf16_kind, bf16_supported
 
 PEAK_SIDES = (1024, 2048)  # square matmul sides tried for the peak on a CPU; the best rate counts
 # A GPU needs far larger products than a CPU to keep all its matrix units busy.
@@ -137,9 +137,5 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "loadavg_1min": load,
-        "bf16": "native"
-        if bf16_native(device)
-        else "emulated"
-        if bf16_supported(device)
-        else "none",
+        "bf16": bf16_kind(device),
     }

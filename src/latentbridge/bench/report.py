@@ -89,9 +89,8 @@ def format_report(r: dict[str, Any]) -> str:
         ),
     ]
     for dtype, flops in r["peak_flops_per_s"].items():
-        note = (
-            " (emulated; precision auto trains in fp32 here)" if m.get(dtype) == "emulated" else ""
-        )
+        emulated = m.get(dtype) == "emulated"
+        note = " (emulated; precision auto uses fp32 here)" if emulated else ""
         rows.append((f"matmul peak {dtype}", _si(flops, "FLOP/s") + note))
     rows += [
         ("train step", f"{t['step_s'] * 1e3:.1f} ms (median)"),

@@ -8,6 +8,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from torch import Tensor
+
+from latentbridge.eval import metrics as M
 from latentbridge.eval.evaluate import Evaluator, evaluator
 
 
@@ -25,3 +28,25 @@ def evaluated_run(
         more(p)
     args = p.parse_args()
     return evaluator(args.run, args.data, device=args.device), args
+
+
+def preservation_change(ev: Evaluator, a: str, b: str, x_new: Tensor) -> str:
+    """``"; preservation P (interval) -> Q (interval), difference D (paired 95 % interval)"``:
+    the mean attribute preservation of the run's a -> b translations and of ``x_new`` (other
+    translations of the same test images of a), as ``benchmarks/paired_difference.py`` reads
+    them; empty where b has no classifier or a no labels."""
+    labels = ev.test[a].labels
+    if b not in ev.clf or labels is None or ev.attrs is None:
+        return ""
+    names, clf = ev.attrs.names, ev.clf[b]
+    plain, new = clf.predict(ev.x_ab[(a, b)]), clf.predict(x_new)
+    p_acc = M.attribute_accuracy(plain, labels, names)["mean"]
+    n_acc = M.attribute_accuracy(new, labels, names)["mean"]
+    p_iv = M.attribute_interval(plain, labels, names)["mean"]
+    n_iv = M.attribute_interval(new, labels, names)["mean"]
+    diff = M.attribute_interval(new, labels, names, against=plain)["mean"]
+    return (
+        f"; preservation {p_acc:.3f} ({p_iv[0]:.3f}–{p_iv[1]:.3f}) -> {n_acc:.3f} "
+        f"({n_iv[0]:.3f}–{n_iv[1]:.3f}), difference {n_acc - p_acc:+.3f} (paired 95 % "
+        f"interval {diff[0]:+.3f} to {diff[1]:+.3f})"
+    )

@@ -24,7 +24,7 @@ from itertools import permutations
 import torch
 from torch import Tensor
 
-from _evaluated import evaluated_run
+from _evaluated import evaluated_run, preservation_change
 from latentbridge.eval import metrics as M
 from latentbridge.eval.evaluate import _batched
 from latentbridge.eval.labelled import load_split, pairs_by_name
@@ -74,22 +74,8 @@ def main() -> None:
         if ev.attrs is not None and ev.attrs.paired_test and ev.split == "test" and len(ia) > 1:
             r0, r1 = M.retrieval_top1(za[ia], zb[ib]), M.retrieval_top1(z_moved[ia], zb[ib])
             line += f"; paired retrieval top-1 {r0:.3f} -> {r1:.3f} (chance {1 / len(ia):.3f})"
-        labels = ev.test[a].labels
-        if b in ev.clf and labels is not None and ev.attrs is not None:
-            names, clf = ev.attrs.names, ev.clf[b]
-            plain = clf.predict(ev.x_ab[(a, b)])
-            x_moved = _batched(lambda z, b=b: gen.decode(z, b), dev, z_moved.to(ev.z[a].dtype))
-            shifted = clf.predict(x_moved)
-            p_acc = M.attribute_accuracy(plain, labels, names)["mean"]
-            s_acc = M.attribute_accuracy(shifted, labels, names)["mean"]
-            p_iv = M.attribute_interval(plain, labels, names)["mean"]
-            s_iv = M.attribute_interval(shifted, labels, names)["mean"]
-            diff = M.attribute_interval(shifted, labels, names, against=plain)["mean"]
-            line += (
-                f"; preservation {p_acc:.3f} ({p_iv[0]:.3f}–{p_iv[1]:.3f}) -> {s_acc:.3f} "
-                f"({s_iv[0]:.3f}–{s_iv[1]:.3f}), difference {s_acc - p_acc:+.3f} (paired 95 % "
-                f"interval {diff[0]:+.3f} to {diff[1]:+.3f})"
-            )
+        x_moved = _batched(lambda z, b=b: gen.decode(z, b), dev, z_moved.to(ev.z[a].dtype))
+        line += preservation_change(ev, a, b, x_moved)
         print(line)
 
 

@@ -912,6 +912,39 @@ def test_code_moments_moves_codes_to_the_target_domains_moments(
         assert "paired retrieval top-1" in line  # the faces fixture's test split is paired
 
 
+def test_code_snap_replaces_each_place_by_the_target_domains_nearest_vectors(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/code_snap.py``: codes that are in the bank come back unchanged; each place
+    takes the nearest vector the bank has at that place (or, with ``anywhere``, at any place)
+    and ``k`` averages the k nearest; the script prints a line per direction of a run."""
+    script = _diagnostic("code_snap", monkeypatch)
+    gen = torch.Generator().manual_seed(0)
+    bank = torch.randn(50, 3, 2, 2, generator=gen)
+    assert torch.equal(script.snapped(bank[:7], bank), bank[:7])  # type: ignore[attr-defined]
+    near = bank[:7] + 1e-3 * torch.randn(7, 3, 2, 2, generator=gen)
+    assert torch.allclose(script.snapped(near, bank), bank[:7])  # type: ignore[attr-defined]
+    # two bank codes: place (0, 0) holds 0 or 10 in every channel, place (1, 1) holds 100
+    two = torch.zeros(2, 3, 2, 2)
+    two[1, :, 0, 0], two[:, :, 1, 1] = 10.0, 100.0
+    query = torch.full((1, 3, 2, 2), 99.0)
+    same = script.snapped(query, two)  # type: ignore[attr-defined]
+    assert float(same[0, 0, 0, 0]) == 10.0 and float(same[0, 0, 1, 1]) == 100.0
+    anywhere = script.snapped(query, two, anywhere=True)  # type: ignore[attr-defined]
+    assert torch.equal(anywhere, torch.full((1, 3, 2, 2), 100.0))
+    both = script.snapped(query, two, k=2)  # type: ignore[attr-defined]
+    assert float(both[0, 0, 0, 0]) == 5.0
+    monkeypatch.setattr(
+        "sys.argv",
+        ["x", "--run", str(run), "--data", str(faces), "--device", "cpu", "--fit-images", "40"],
+    )
+    script.main()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
+    for key in ("photo->cartoon", "cartoon->photo"):
+        line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
+        assert "preservation" in line and "paired 95 % interval" in line
+
+
 def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(
     run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 from torch import Tensor
 
 from latentbridge.eval import metrics as M
-from latentbridge.eval.evaluate import Evaluator, evaluator
+from latentbridge.eval.evaluate import Evaluator, _batched, evaluator
+from latentbridge.eval.labelled import load_split
 
 
 def evaluated_run(
@@ -50,3 +51,23 @@ def preservation_change(ev: Evaluator, a: str, b: str, x_new: Tensor) -> str:
         f"({n_iv[0]:.3f}–{n_iv[1]:.3f}), difference {n_acc - p_acc:+.3f} (paired 95 % "
         f"interval {diff[0]:+.3f} to {diff[1]:+.3f})"
     )
+
+
+def add_fit_images(p: argparse.ArgumentParser, what: str) -> None:
+    """``--fit-images N``: how many training images per domain ``what`` (e.g. "give the
+    moments") — the codes :func:`training_codes` reads."""
+    p.add_argument(
+        "--fit-images",
+        type=int,
+        default=1000,
+        help=f"training images per domain whose codes {what} (default 1000)",
+    )
+
+
+def training_codes(ev: Evaluator, limit: int) -> dict[str, Tensor]:
+    """EN_d of the first ``limit`` training images of every domain d of the run, on the CPU."""
+    gen, dev = ev.pipe.gen, ev.pipe.device
+    train = load_split(ev.data, "train", ev.pipe.size, ev.pipe.domains, limit=limit)
+    return {
+        d: _batched(lambda x, d=d: gen.encode(x, d), dev, s.images).cpu() for d, s in train.items()
+    }

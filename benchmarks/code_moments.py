@@ -18,16 +18,15 @@ them.
 
 from __future__ import annotations
 
-import argparse
 from itertools import permutations
 
 import torch
 from torch import Tensor
 
-from _evaluated import evaluated_run, preservation_change
+from _evaluated import add_fit_images, evaluated_run, preservation_change, training_codes
 from latentbridge.eval import metrics as M
 from latentbridge.eval.evaluate import _batched
-from latentbridge.eval.labelled import load_split, pairs_by_name
+from latentbridge.eval.labelled import pairs_by_name
 
 
 def moments(z: Tensor) -> tuple[Tensor, Tensor]:
@@ -44,24 +43,12 @@ def moved(z: Tensor, source: tuple[Tensor, Tensor], target: tuple[Tensor, Tensor
     return (z.float() - m_s) * scale + m_t
 
 
-def _more(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--fit-images",
-        type=int,
-        default=1000,
-        help="training images per domain whose codes give the moments (default 1000)",
-    )
-
-
 def main() -> None:
-    ev, args = evaluated_run(__doc__, _more)
+    ev, args = evaluated_run(__doc__, lambda p: add_fit_images(p, "give the moments"))
     gen, dev = ev.pipe.gen, ev.pipe.device
-    train = load_split(ev.data, "train", ev.pipe.size, ev.pipe.domains, limit=args.fit_images)
-    fit = {
-        d: moments(_batched(lambda x, d=d: gen.encode(x, d), dev, s.images).cpu())
-        for d, s in train.items()
-    }
-    counts = ", ".join(f"{d} {len(s.images)}" for d, s in train.items())
+    codes = training_codes(ev, args.fit_images)
+    fit = {d: moments(z) for d, z in codes.items()}
+    counts = ", ".join(f"{d} {len(z)}" for d, z in codes.items())
     print(f"moments from the codes of the training images ({counts})")
     for a, b in permutations(ev.test, 2):
         if a not in fit or b not in fit:

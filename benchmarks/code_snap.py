@@ -23,10 +23,9 @@ from itertools import permutations
 import torch
 from torch import Tensor
 
-from _evaluated import evaluated_run, preservation_change
+from _evaluated import add_fit_images, evaluated_run, preservation_change, training_codes
 from latentbridge.eval import metrics as M
 from latentbridge.eval.evaluate import _batched
-from latentbridge.eval.labelled import load_split
 
 QUERY_CHUNK = 1024  # code vectors compared with the bank at once
 
@@ -60,21 +59,13 @@ def snapped(z: Tensor, bank: Tensor, k: int = 1, anywhere: bool = False) -> Tens
 def _more(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=1, help="nearest vectors averaged (default 1)")
     p.add_argument("--anywhere", action="store_true", help="nearest at any place of the code")
-    p.add_argument(
-        "--fit-images",
-        type=int,
-        default=1000,
-        help="training images per domain whose codes are the bank (default 1000)",
-    )
+    add_fit_images(p, "are the bank")
 
 
 def main() -> None:
     ev, args = evaluated_run(__doc__, _more)
     gen, dev = ev.pipe.gen, ev.pipe.device
-    train = load_split(ev.data, "train", ev.pipe.size, ev.pipe.domains, limit=args.fit_images)
-    banks = {
-        d: _batched(lambda x, d=d: gen.encode(x, d), dev, s.images).cpu() for d, s in train.items()
-    }
+    banks = training_codes(ev, args.fit_images)
     where = "any place" if args.anywhere else "the same place"
     print(f"banks: the codes of {args.fit_images} training images per domain; k={args.k}, {where}")
     for a, b in permutations(ev.test, 2):

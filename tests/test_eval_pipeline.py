@@ -877,6 +877,28 @@ def test_code_variance_reads_how_much_of_a_code_the_attributes_explain(
     assert "photo:" in printed and "cartoon:" in printed and "the attributes explain" in printed
 
 
+def _code_lines(
+    script: object,
+    run: Path,
+    faces: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> list[str]:
+    """Run a code diagnostic (code_moments, code_snap) on the fixture's run, banks of 40 training
+    images per domain; return its line per direction, each checked to hold the preservation
+    and its paired interval."""
+    argv = ["x", "--run", str(run), "--data", str(faces), "--device", "cpu", "--fit-images", "40"]
+    monkeypatch.setattr("sys.argv", argv)
+    script.main()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
+    found = []
+    for key in ("photo->cartoon", "cartoon->photo"):
+        line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
+        assert "preservation" in line and "paired 95 % interval" in line
+        found.append(line)
+    return found
+
+
 def test_code_moments_moves_codes_to_the_target_domains_moments(
     run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -900,15 +922,7 @@ def test_code_moments_moves_codes_to_the_target_domains_moments(
     ones = (torch.ones(3), torch.ones(3))
     flat = script.moved(constant + 1.0, script.moments(constant), ones)  # type: ignore[attr-defined]
     assert torch.allclose(flat, torch.full((10, 3), 2.0))
-    monkeypatch.setattr(
-        "sys.argv",
-        ["x", "--run", str(run), "--data", str(faces), "--device", "cpu", "--fit-images", "40"],
-    )
-    script.main()  # type: ignore[attr-defined]
-    lines = capsys.readouterr().out.splitlines()
-    for key in ("photo->cartoon", "cartoon->photo"):
-        line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
-        assert "preservation" in line and "paired 95 % interval" in line
+    for line in _code_lines(script, run, faces, monkeypatch, capsys):
         assert "paired retrieval top-1" in line  # the faces fixture's test split is paired
 
 
@@ -934,15 +948,7 @@ def test_code_snap_replaces_each_place_by_the_target_domains_nearest_vectors(
     assert torch.equal(anywhere, torch.full((1, 3, 2, 2), 100.0))
     both = script.snapped(query, two, k=2)  # type: ignore[attr-defined]
     assert float(both[0, 0, 0, 0]) == 5.0
-    monkeypatch.setattr(
-        "sys.argv",
-        ["x", "--run", str(run), "--data", str(faces), "--device", "cpu", "--fit-images", "40"],
-    )
-    script.main()  # type: ignore[attr-defined]
-    lines = capsys.readouterr().out.splitlines()
-    for key in ("photo->cartoon", "cartoon->photo"):
-        line = next(x for x in lines if x.startswith(f"{key}: domain probe"))
-        assert "preservation" in line and "paired 95 % interval" in line
+    assert len(_code_lines(script, run, faces, monkeypatch, capsys)) == 2
 
 
 def test_photo_factors_holds_each_kind_of_variation_and_reads_the_translations(

@@ -89,7 +89,7 @@ def format_report(r: dict[str, Any]) -> str:
         ),
     ]
     for dtype, flops in r["peak_flops_per_s"].items():
-        emulated = m.get(dtype) == "emulated"
+        emulated = dtype == "bf16" and m.get("bf16") == "emulated"
         note = " (emulated; precision auto uses fp32 here)" if emulated else ""
         rows.append((f"matmul peak {dtype}", _si(flops, "FLOP/s") + note))
     rows += [

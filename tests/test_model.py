@@ -453,6 +453,40 @@ def test_identity_asks_the_translator_to_leave_the_target_domain_alone() -> None
     assert float(terms.identity(f, context)["identity/A->B"]) == 0.0
 
 
+def test_feature_match_compares_batch_means_of_the_critic_s_hidden_activations() -> None:
+    """``loss.feature_match``: the batch mean of every hidden activation of D_b (each scale) for
+    x_ab against real images of b; gradients reach the generator and never the critic, a batch
+    of real images pays nothing, and a batch with the same mean activations pays nothing even
+    when no image of it is real (a statistic, not a pairing)."""
+    model, cfg = build("bridge", loss__feature_match=1.0)
+    x = batch(cfg, n=4)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj.eval()(x, pairs, {"feature_match": 1.0})
+    critic = model.dis.image["B"]
+    with torch.no_grad():
+        fake, real = critic(fwd.x_ab("A", "B"), features=True), critic(x["B"], features=True)
+        # disc_layers halvings at each of the disc_scales scales
+        assert len(fake) == cfg.model.disc_layers * cfg.model.disc_scales
+        expected = sum((g.mean(0) - r.mean(0)).abs().mean() for g, r in zip(fake, real))
+    assert torch.allclose(named["gen/feature_match/A->B"], expected, atol=1e-6)
+    assert float(expected) > 1e-3
+    loss.backward()
+    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
+    assert {"encoders", "decoders"} <= reached
+    assert all(p.grad is None for p in model.dis.parameters())
+    context = gen_obj.context(pairs, frozen=True)
+    f = Forward(model.gen, x, sample=False)
+    f._cache[("x_ab", "A", "B")] = x["B"].clone()
+    assert float(terms.feature_match(f, context)["feature_match/A->B"]) == 0.0
+    f._cache[("x_ab", "A", "B")] = x["B"].flip(0)  # the same images in another order
+    assert float(terms.feature_match(f, context)["feature_match/A->B"]) < 1e-6
+    f._cache[("x_ab", "A", "B")] = -x["B"]
+    assert float(terms.feature_match(f, context)["feature_match/A->B"]) > 1e-3
+    with pytest.raises(UserError, match="loss.feature_match"):  # no GAN, no trained critic
+        build("bridge", loss__feature_match=1.0, loss__gan=0.0)
+
+
 def test_mirror_compares_the_mirrored_translation_of_the_mirror_image() -> None:
     """``loss.mirror``: x_ab against the translation of x's mirror image, mirrored back; an
     untrained translator is not mirror-symmetric and pays, gradients reach the encoder and the

@@ -93,6 +93,9 @@ class LossConfig:
     recon_grad: float = 0.0  # x_aa's finite differences ~ x's (sharper strokes than recon alone)
     gan: float = 1.0  # D_b judges x_ab
     gan_recon: float = 0.0  # D_a also judges reconstructions x_aa
+    # x_ab's batch has the batch means of D_b's hidden activations that real images of b have
+    # (Salimans et al. 2016's feature matching, beside the GAN; losses.feature_matching)
+    feature_match: float = 0.0
     gan_type: GanType = "lsgan"
     # CoGAN's coupled generation: one draw z ~ N(0, I) of a code's shape is decoded by every
     # domain's decoder, and D_b judges DE_b(z). With shared decoder blocks the domains' samples of

@@ -108,6 +108,11 @@ def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
             "loss.teacher and loss.teacher_keep read a feature network: set loss.teacher_net to "
             "a TorchScript file or package.module:attribute"
         )
+    if loss.feature_match > 0 and loss.gan <= 0:
+        raise UserError(
+            "loss.feature_match reads the image critics, which train with loss.gan: set "
+            "loss.gan > 0"
+        )
     if loss.style > 0 and not cfg.model.style_dim:
         raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
     for key in ("cycle_from", "negative_from"):

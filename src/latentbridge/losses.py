@@ -71,6 +71,18 @@ def gan_discriminator(real_logits: Tensor, fake_logits: Tensor, kind: GanType) -
     return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
 
+def feature_matching(fake: list[Tensor], real: list[Tensor]) -> Tensor:
+    """Salimans et al. (2016)'s feature matching, unpaired: the batch mean of each hidden
+    activation map of D (per channel and place) is the same for generated and real images;
+    ``sum_layers mean |E_batch f(G) - E_batch f(x)|``. A batch statistic, not a pairing: it asks
+    the translations to hold what D sees (a face's glasses, its hair, its skin) as often, where
+    and as strongly as real images do."""
+    return sum(
+        ((g.float().mean(0) - r.float().mean(0)).abs().mean() for g, r in zip(fake, real)),
+        fake[0].new_zeros((), dtype=torch.float32),
+    )
+
+
 def gradient_penalty(logits: Tensor, x: Tensor) -> Tensor:
     """R1: ``mean_i ||d sum(logits_i) / d x_i||^2`` over the batch, differentiable (the graph is
     kept, so the penalty trains the network that produced ``logits`` from ``x``)."""

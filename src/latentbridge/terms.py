@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from latentbridge import losses
@@ -29,6 +30,7 @@ class Context:
     domains: list[str]  # the domains that take part in this step
     index: dict[str, int]  # domain name -> index (D_z's classes)
     d_image: Callable[[str, Tensor], Tensor]  # D_b's logits
+    d_features: Callable[[str, Tensor], list[Tensor]]  # D_b's hidden activations
     d_latent: Callable[[Tensor], Tensor] | None  # D_z's logits
     teacher: Callable[[Tensor], Tensor] | None
 
@@ -54,6 +56,17 @@ def gan(f: Forward, c: Context) -> dict[str, Tensor]:
         f"gan/{a}->{b}": losses.gan_generator(c.d_image(b, f.x_ab(a, b)), c.cfg.gan_type)
         for a, b in c.pairs
     }
+
+
+def feature_match(f: Forward, c: Context) -> dict[str, Tensor]:
+    out = {}
+    for a, b in c.pairs:
+        with torch.no_grad():
+            real = c.d_features(b, f.x[b])
+        out[f"feature_match/{a}->{b}"] = losses.feature_matching(
+            c.d_features(b, f.x_ab(a, b)), real
+        )
+    return out
 
 
 def gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:
@@ -280,6 +293,7 @@ GEN_TERMS: dict[str, Term] = {
     "recon": recon,
     "recon_grad": recon_grad,
     "gan": gan,
+    "feature_match": feature_match,
     "gan_recon": gan_recon,
     "gan_prior": gan_prior,
     "invert": invert,

@@ -56,13 +56,18 @@ class Chain(nn.Module):
         self.memory_format = MEMORY_FORMAT
         self.to(memory_format=self.memory_format)  # 4-d weights only; values unchanged
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, features: bool = False) -> Tensor | list[Tensor]:
+        """The chain's output, or with ``features`` every block's output but the last (a
+        discriminator's hidden activations, for feature matching)."""
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
+        hidden: list[Tensor] = []
         for part in self.parts:
             for block in part:
+                if features:
+                    hidden.append(x)
                 x = block(x, self.domain)
-        return x
+        return hidden[1:] if features else x
 
 
 def _widths(cfg: ModelConfig) -> list[int]:
@@ -189,6 +194,10 @@ def discriminator_blocks(cfg: ModelConfig) -> BlockFactory:
     return make
 
 
+def _pool(x: Tensor, s: int) -> Tensor:
+    return F.avg_pool2d(x, 2**s) if s else x
+
+
 class MultiScale(nn.Module):
     """One image discriminator made of PatchGAN chains at several scales (pix2pixHD, UNIT,
     MUNIT): ``scales[s]`` judges the image average-pooled by 2**s. Each scale's patch logits are
@@ -199,8 +208,10 @@ class MultiScale(nn.Module):
         super().__init__()
         self.scales = nn.ModuleList(scales)
 
-    def forward(self, x: Tensor) -> Tensor:
-        logits = [d(F.avg_pool2d(x, 2**s) if s else x) for s, d in enumerate(self.scales)]
+    def forward(self, x: Tensor, features: bool = False) -> Tensor | list[Tensor]:
+        if features:  # every scale's hidden activations, finest scale first
+            return [h for s, d in enumerate(self.scales) for h in d(_pool(x, s), features=True)]
+        logits = [d(_pool(x, s)) for s, d in enumerate(self.scales)]
         grid = logits[0].shape[-2:]
         up = [
             y if s == 0 else F.interpolate(y, size=grid, mode="nearest")

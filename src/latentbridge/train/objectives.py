@@ -26,7 +26,7 @@ def frozen_call(module: nn.Module) -> Callable[..., Tensor]:
     """Call ``module`` with its parameters detached: gradients reach the inputs only."""
     params = {n: p.detach() for n, p in module.named_parameters()}
     params.update(dict(module.named_buffers()))
-    return lambda *args: torch.func.functional_call(module, params, args)
+    return lambda *args, **kwargs: torch.func.functional_call(module, params, args, kwargs)
 
 
 def load_teacher(spec: str) -> Callable[[Tensor], Tensor]:
@@ -78,6 +78,7 @@ class GenObjective(nn.Module):
             domains=domains,
             index=self.index,
             d_image=lambda d, x: image[d](x if aug is None else aug(x)),
+            d_features=lambda d, x: image[d](x if aug is None else aug(x), features=True),
             d_latent=call(critics.latent) if critics.latent is not None else None,
             teacher=self.teacher,
         )

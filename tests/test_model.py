@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from latentbridge import losses, methods, terms
+from latentbridge import augment, losses, methods, terms
 from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
@@ -558,6 +558,69 @@ def test_negative_compares_the_translation_of_the_negative_image() -> None:
         assert noise.abs().mean() > 0.1
         expected = model.gen.decode(model.gen.encode(-x["A"], "A") + noise, "B")
         assert torch.allclose(noisy.x_ab_negative("A", "B"), expected, atol=1e-5)
+
+
+def test_relight_changes_exposure_and_white_balance_as_asked() -> None:
+    """``augment.relight``: no gain and no warmth leave the image as it was; an exposure alone
+    scales every unclipped pixel of a sample by one factor in linear light, a different factor
+    per sample within [1 / (1 + gain), 1 + gain]; a colour temperature alone moves red and blue
+    by opposite factors; the result stays in [-1, 1]."""
+    x = torch.rand(64, 3, 6, 6) * 1.3 - 0.8  # linear light 0.006-0.53: 1.5 times does not clip
+    assert torch.allclose(augment.relight(x, 0.0, 0.0), x, atol=1e-5)
+
+    def linear(im: torch.Tensor) -> torch.Tensor:
+        return ((im + 1) / 2) ** 2.2
+
+    torch.manual_seed(0)
+    y = augment.relight(x, 0.5, 0.0)
+    assert -1 <= float(y.min()) and float(y.max()) <= 1
+    ratio = linear(y) / linear(x)
+    per_sample = ratio.flatten(1)
+    assert torch.allclose(per_sample, per_sample[:, :1].expand_as(per_sample), rtol=1e-3)
+    assert 1 / 1.5 - 1e-3 <= float(per_sample.min()) and float(per_sample.max()) <= 1.5 + 1e-3
+    assert float(per_sample[:, 0].std()) > 0.1  # each sample its own exposure
+    warm = linear(augment.relight(x, 0.0, 0.2)) / linear(x)  # (B, 3, H, W)
+    red, green, blue = (warm[:, c].mean(dim=(1, 2)) for c in range(3))
+    assert torch.allclose(red - 1, 1 - blue, atol=1e-3)
+    assert torch.allclose(green - 1, (red - 1) / 10, atol=1e-3)
+    assert float((red - 1).abs().max()) > 0.1
+
+
+def test_relight_compares_the_translation_of_the_relit_image() -> None:
+    """``loss.relight``: x_ab against the translation of x re-exposed and re-white-balanced; an
+    untrained translator answers differently and pays, the translation of an image relit by
+    nothing pays nothing, gradients reach the encoder and the decoder, and ``relight_from``
+    keeps the named domains' images only (a name that is not a domain is a user error)."""
+    model, cfg = build("bridge", loss__relight=1.0)
+    x = batch(cfg, n=3)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj.eval()(x, pairs, {"relight": 1.0})
+    with torch.no_grad():
+        relit = fwd.x_ab_relit("A", "B", cfg.loss.relight_gain, cfg.loss.relight_warmth)
+        expected = (relit - fwd.x_ab("A", "B")).abs().mean()
+        assert torch.allclose(named["gen/relight/A->B"], expected, atol=1e-6)
+        assert float(expected) > 1e-3
+    assert {k for k in named if k.startswith("gen/relight/")} == {
+        f"gen/relight/{a}->{b}" for a, b in pairs
+    }
+    loss.backward()
+    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
+    assert {"encoders", "decoders"} <= reached
+    same, cfg0 = build(
+        "bridge", loss__relight=1.0, loss__relight_gain=0.0, loss__relight_warmth=0.0
+    )
+    _, named0, _ = GenObjective(cfg0, same.gen, same.dis).eval()(x, pairs, {"relight": 1.0})
+    assert float(named0["gen/relight/A->B"]) < 1e-5
+    only, cfg_a = build("bridge", loss__relight=1.0, loss__relight_from="A")
+    _, named_a, _ = GenObjective(cfg_a, only.gen, only.dis)(
+        batch(cfg_a, n=3), pairs, {"relight": 1.0}
+    )
+    assert {k for k in named_a if k.startswith("gen/relight/")} == {
+        f"gen/relight/A->{b}" for a, b in pairs if a == "A"
+    }
+    with pytest.raises(UserError, match="loss.relight_from"):
+        Model(methods.resolve("bridge", overrides=tiny(loss__relight_from="A,Z")), ["A", "B"])
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

@@ -4,6 +4,9 @@ D_b judges them, so a discriminator cannot win by memorising a few thousand trai
 the generators still get gradients through the augmentation. ``loss.diffaug`` names the
 operations, comma-separated (e.g. ``"color,translation,cutout"``); empty = off.
 
+:func:`relight` is the camera's part of a photo drawn again (exposure and white balance), the
+change ``loss.relight`` asks a translation to ignore.
+
 Images are ``(B, 3, H, W)`` in [-1, 1]; every sample draws its own parameters on every call.
 """
 
@@ -56,6 +59,22 @@ def cutout(x: Tensor, ratio: float = 0.5) -> Tensor:
     xx = torch.arange(w, device=x.device)[None, None, :]
     hole = (yy >= top) & (yy < top + ch) & (xx >= left) & (xx < left + cw)
     return x * (~hole).unsqueeze(1).to(x.dtype)
+
+
+def relight(x: Tensor, gain: float, warmth: float) -> Tensor:
+    """``x`` (sRGB in [-1, 1]) as if the camera had exposed and white-balanced it otherwise: in
+    linear light (gamma 2.2) every sample is scaled by an exposure drawn log-uniformly from
+    [1 / (1 + gain), 1 + gain] and by a colour temperature ``1 + w * (1, 0.1, -1)`` (red up, blue
+    down: warmer) with ``w`` uniform in [-warmth, warmth], then clipped and encoded again. Gain 0
+    and warmth 0 leave the image as it was."""
+    b = x.shape[0]
+    span = torch.log1p(torch.tensor(float(gain)))
+    exposure = torch.exp(torch.empty(b, 1, 1, 1, device=x.device).uniform_(-1, 1) * span)
+    w = torch.empty(b, 1, 1, 1, device=x.device).uniform_(-warmth, warmth)
+    tint = 1 + w * torch.tensor([1.0, 0.1, -1.0], device=x.device).view(1, 3, 1, 1)
+    linear = ((x.float() + 1) / 2).clamp(0, 1) ** 2.2
+    out = (linear * exposure * tint).clamp(0, 1) ** (1 / 2.2)
+    return (out * 2 - 1).to(x.dtype)
 
 
 OPERATIONS: dict[str, Callable[[Tensor], Tensor]] = {

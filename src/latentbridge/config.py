@@ -138,6 +138,15 @@ class LossConfig:
     # it. A prior for such domains; wrong where brightness is content (a face's skin tone)
     negative: float = 0.0
     negative_from: str = ""
+    # the translation of the image re-exposed and re-white-balanced is the same translation:
+    # x_ab ~ DE_b(EN_a(relight(x))) for x of the domains in relight_from ("" = every domain),
+    # exposure drawn log-uniformly in [1/(1+relight_gain), 1+relight_gain] and a colour
+    # temperature shift up to +-relight_warmth (augment.relight): how the camera exposed a photo
+    # is not its subject's skin or hair colour. A prior for photographed domains
+    relight: float = 0.0
+    relight_from: str = ""
+    relight_gain: float = 0.25
+    relight_warmth: float = 0.12
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0

@@ -115,7 +115,7 @@ def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
         )
     if loss.style > 0 and not cfg.model.style_dim:
         raise UserError("loss.style reads the translations' style codes: set model.style_dim > 0")
-    for key in ("cycle_from", "negative_from"):
+    for key in ("cycle_from", "negative_from", "relight_from"):
         unknown = set(name_list(getattr(loss, key))) - set(domains)
         if unknown:
             raise UserError(

@@ -8,7 +8,8 @@ cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, wh
 ``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
 translator applied to an image already in b (CycleGAN's identity mapping);
 ``x_ab_mirror(a, b)``, the translation of x[a]'s mirror image, mirrored back;
-``x_ab_negative(a, b) = DE_b(EN_a(-x[a]))``, the translation of its negative. Terms ask for what
+``x_ab_negative(a, b) = DE_b(EN_a(-x[a]))``, the translation of its negative;
+``x_ab_relit(a, b, ...)``, the translation of x[a] re-exposed and re-white-balanced. Terms ask for what
 they need; nothing is computed twice, and nothing a term does not need is computed at all.
 
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from latentbridge.augment import relight
 from latentbridge.data.stream import split_labels
 
 if TYPE_CHECKING:
@@ -167,6 +169,19 @@ class Forward:
             return self.gen.decode(mu, b, self.s_drawn(a, b))
 
         return self._get(("x_ab_negative", a, b), compute)
+
+    def x_ab_relit(self, a: str, b: str, gain: float, warmth: float) -> Tensor:
+        """DE_b(EN_a(relight(x[a])), r_ab): x_ab of x[a] re-exposed and re-white-balanced
+        (:func:`latentbridge.augment.relight`, one draw per step), with the style x_ab is drawn
+        with and, with the VAE prior, z[a]'s own noise."""
+
+        def compute() -> Tensor:
+            mu = self.gen.encode(self._input(relight(self.x[a], gain, warmth)), a)
+            if self.sample:
+                mu = mu + (self.z(a) - self.mu(a))
+            return self.gen.decode(mu, b, self.s_drawn(a, b))
+
+        return self._get(("x_ab_relit", a, b), compute)
 
     def e(self, a: str) -> Tensor:
         """S(x[a]): the siamese embedding of the real batch (TraVeLGAN)."""

@@ -153,6 +153,17 @@ def negative(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def relight(f: Forward, c: Context) -> dict[str, Tensor]:
+    only, cfg = name_list(c.cfg.relight_from), c.cfg
+    return {
+        f"relight/{a}->{b}": losses.reconstruction(
+            f.x_ab_relit(a, b, cfg.relight_gain, cfg.relight_warmth), f.x_ab(a, b), cfg.recon_type
+        )
+        for a, b in c.pairs
+        if not only or a in only
+    }
+
+
 def semantic(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"semantic/{a}->{b}": losses.distance(f.mu_ab(a, b), f.mu(a), c.cfg.semantic_type)
@@ -304,6 +315,7 @@ GEN_TERMS: dict[str, Term] = {
     "identity": identity,
     "mirror": mirror,
     "negative": negative,
+    "relight": relight,
     "semantic": semantic,
     "style": style,
     "nce": nce,

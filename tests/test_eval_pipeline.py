@@ -851,6 +851,29 @@ def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     assert any(x.startswith("cartoon->photo: preservation of average") for x in lines)
 
 
+def test_exposure_response_reads_the_translations_of_re_exposed_images(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/exposure_response.py``: an exposure of 1 changes nothing (no brightness
+    change, no attribute read otherwise, the same preservation); a darker exposure darkens the
+    sources and is reported per direction with eval's preservation beside it."""
+    script = _diagnostic("exposure_response", monkeypatch)
+    argv = ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
+    monkeypatch.setattr("sys.argv", [*argv, "--factors", "1,0.5"])
+    script.main()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
+    same = next(x for x in lines if x.startswith("photo->cartoon exposure x1:"))
+    assert abs(float(same.split("source brightness ")[1].split(",")[0])) < 1e-4
+    assert "response n/a" in same  # the gamma round trip moves no brightness to divide by
+    assert "mean |x_ab' - x_ab| 0.0000" in same
+    assert "changed skin_tone 0.000 hair_color 0.000 glasses 0.000 hair_length 0.000" in same
+    assert "difference +0.000" in same
+    dark = next(x for x in lines if x.startswith("cartoon->photo exposure x0.5:"))
+    shift = float(dark.split("source brightness ")[1].split(",")[0])
+    assert shift < -0.05
+    assert "response " in dark and "preservation " in dark
+
+
 def test_code_variance_reads_how_much_of_a_code_the_attributes_explain(
     run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

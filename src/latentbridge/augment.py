@@ -62,16 +62,25 @@ def cutout(x: Tensor, ratio: float = 0.5) -> Tensor:
 
 
 def relight(x: Tensor, gain: float, warmth: float) -> Tensor:
-    """``x`` (sRGB in [-1, 1]) as if the camera had exposed and white-balanced it otherwise: in
-    linear light (gamma 2.2) every sample is scaled by an exposure drawn log-uniformly from
-    [1 / (1 + gain), 1 + gain] and by a colour temperature ``1 + w * (1, 0.1, -1)`` (red up, blue
-    down: warmer) with ``w`` uniform in [-warmth, warmth], then clipped and encoded again. Gain 0
-    and warmth 0 leave the image as it was."""
+    """``x`` (sRGB in [-1, 1]) as if the camera had exposed and white-balanced it otherwise
+    (:func:`expose`), each sample with an exposure drawn log-uniformly from [1 / (1 + gain),
+    1 + gain] and a colour temperature ``w`` uniform in [-warmth, warmth]. Gain 0 and warmth 0
+    leave the image as it was."""
     b = x.shape[0]
     span = torch.log1p(torch.tensor(float(gain)))
     exposure = torch.exp(torch.empty(b, 1, 1, 1, device=x.device).uniform_(-1, 1) * span)
     w = torch.empty(b, 1, 1, 1, device=x.device).uniform_(-warmth, warmth)
-    tint = 1 + w * torch.tensor([1.0, 0.1, -1.0], device=x.device).view(1, 3, 1, 1)
+    return expose(x, exposure, w)
+
+
+def expose(x: Tensor, exposure: Tensor | float, warmth: Tensor | float = 0.0) -> Tensor:
+    """``x`` (sRGB in [-1, 1]) re-exposed and re-white-balanced: in linear light (gamma 2.2)
+    scaled by ``exposure`` and by a colour temperature ``1 + warmth * (1, 0.1, -1)`` (red up,
+    blue down: warmer), then clipped and encoded again; per sample where the factors are
+    (B, 1, 1, 1) tensors."""
+    tint = 1 + torch.as_tensor(warmth, device=x.device) * torch.tensor(
+        [1.0, 0.1, -1.0], device=x.device
+    ).view(1, 3, 1, 1)
     linear = ((x.float() + 1) / 2).clamp(0, 1) ** 2.2
     out = (linear * exposure * tint).clamp(0, 1) ** (1 / 2.2)
     return (out * 2 - 1).to(x.dtype)

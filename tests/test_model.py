@@ -584,6 +584,8 @@ def test_relight_changes_exposure_and_white_balance_as_asked() -> None:
     assert torch.allclose(red - 1, 1 - blue, atol=1e-3)
     assert torch.allclose(green - 1, (red - 1) / 10, atol=1e-3)
     assert float((red - 1).abs().max()) > 0.1
+    fixed = linear(augment.expose(x, 1.5)) / linear(x)  # one fixed exposure for every sample
+    assert torch.allclose(fixed, torch.full_like(fixed, 1.5), rtol=1e-3)
 
 
 def test_relight_compares_the_translation_of_the_relit_image() -> None:
@@ -621,6 +623,42 @@ def test_relight_compares_the_translation_of_the_relit_image() -> None:
     }
     with pytest.raises(UserError, match="loss.relight_from"):
         Model(methods.resolve("bridge", overrides=tiny(loss__relight_from="A,Z")), ["A", "B"])
+
+
+def test_cycle_relight_reads_relit_translations_back_in_training_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``loss.cycle_relight``: in training, a translation into a domain of ``relight_from`` is
+    relit (``augment.relight`` with ``relight_gain`` / ``relight_warmth``) before the way back
+    reads it; translations into other domains are read as they are, and so is every
+    translation outside training."""
+    calls: list[tuple[float, float]] = []
+
+    def halve(x: torch.Tensor, gain: float, warmth: float) -> torch.Tensor:
+        calls.append((gain, warmth))
+        return x * 0.5
+
+    monkeypatch.setattr("latentbridge.forward.relight", halve)
+    model, cfg = build("bridge", loss__cycle=1.0, loss__cycle_relight=True, loss__relight_from="B")
+    x = batch(cfg, n=3)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    _, _, fwd = gen_obj.train()(x, pairs, {"cycle": 1.0})
+    with torch.no_grad():
+        relit_b = model.gen.encode(fwd.x_ab("A", "B") * 0.5, "B")
+        assert torch.allclose(fwd.mu_ab("A", "B"), relit_b, atol=1e-5)
+        plain_a = model.gen.encode(fwd.x_ab("B", "A"), "A")
+        assert torch.allclose(fwd.mu_ab("B", "A"), plain_a, atol=1e-5)
+    assert calls == [(cfg.loss.relight_gain, cfg.loss.relight_warmth)]
+    _, _, evaluated = gen_obj.eval()(x, pairs, {"cycle": 1.0})
+    with torch.no_grad():
+        plain_b = model.gen.encode(evaluated.x_ab("A", "B"), "B")
+        assert torch.allclose(evaluated.mu_ab("A", "B"), plain_b, atol=1e-5)
+    assert len(calls) == 1
+    off, cfg_off = build("bridge", loss__cycle=1.0, loss__relight_from="B")
+    _, _, plain = GenObjective(cfg_off, off.gen, off.dis).train()(x, pairs, {"cycle": 1.0})
+    plain.mu_ab("A", "B")
+    assert len(calls) == 1  # the switch off: nothing relit
 
 
 def test_the_warm_start_trains_the_reconstruction_terms_only() -> None:

@@ -147,6 +147,10 @@ class LossConfig:
     relight_from: str = ""
     relight_gain: float = 0.25
     relight_warmth: float = 0.12
+    # translations into the domains of relight_from are re-exposed and re-white-balanced (as
+    # above) before they are read back for the cycle (and semantic, nce) terms: the way back
+    # learns to read a subject under any exposure from translations whose subject it knows
+    cycle_relight: bool = False
     # std of Gaussian noise added to x_ab (in [-1, 1]) before EN_b reads it back for the cycle
     # (and semantic, nce) terms: the cycle cannot hide the source in faint patterns (Chu et al.)
     cycle_noise: float = 0.0

@@ -4,8 +4,8 @@
 std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` = mu (plus unit
 Gaussian noise when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
-cycle-noise switch is on, and as a fixed image, without a gradient into x_ab, when
-``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
+cycle-noise switch is on, re-exposed and re-white-balanced when b is in ``read_relit``, and as
+a fixed image, without a gradient into x_ab, when ``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
 translator applied to an image already in b (CycleGAN's identity mapping);
 ``x_ab_mirror(a, b)``, the translation of x[a]'s mirror image, mirrored back;
 ``x_ab_negative(a, b) = DE_b(EN_a(-x[a]))``, the translation of its negative;
@@ -56,11 +56,14 @@ class Forward:
         back_translate: bool = False,
         draw_style: bool = False,
         input_noise: float = 0.0,
+        read_relit: tuple[str, ...] = (),
+        relight: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.gen = gen
         self.x, self.y = split_labels(x)
         self.sample = sample
         self.read_noise = read_noise
+        self.read_relit, self.relight = read_relit, relight
         self.back_translate = back_translate
         self.draw_style = draw_style
         self.input_noise = input_noise
@@ -120,10 +123,14 @@ class Forward:
         pixel noise of std ``read_noise``: what the cycle needs must survive it, so it cannot
         hide in faint patterns of x_ab; as a fixed image with ``back_translate``: the terms
         that read it back train the way back only)."""
-        return self._get(("mu_ab", a, b), lambda: self.gen.encode(self._read(self.x_ab(a, b)), b))
+        return self._get(
+            ("mu_ab", a, b), lambda: self.gen.encode(self._read(self.x_ab(a, b), b), b)
+        )
 
-    def _read(self, x: Tensor) -> Tensor:
+    def _read(self, x: Tensor, b: str) -> Tensor:
         x = x.detach() if self.back_translate else x
+        if b in self.read_relit:  # re-exposed and re-white-balanced as a camera might have
+            x = relight(x, *self.relight)
         return x + self.read_noise * torch.randn_like(x) if self.read_noise > 0 else x
 
     def z_ab(self, a: str, b: str) -> Tensor:

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from latentbridge import augment, terms
-from latentbridge.config import Config
+from latentbridge.config import Config, name_list
 from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import Critics, Translator
@@ -64,6 +64,8 @@ class GenObjective(nn.Module):
         uses_teacher = cfg.loss.teacher > 0 or cfg.loss.teacher_keep > 0
         self.teacher = load_teacher(cfg.loss.teacher_net) if uses_teacher else None
         self.index = {d: i for i, d in enumerate(gen.domains)}
+        relit = name_list(cfg.loss.relight_from) or list(gen.domains)
+        self.read_relit = tuple(relit) if cfg.loss.cycle_relight else ()
         self.augment = augment.augmenter(cfg.loss.diffaug)
 
     def context(self, pairs: list[terms.Pair], *, frozen: bool) -> terms.Context:
@@ -95,6 +97,8 @@ class GenObjective(nn.Module):
             back_translate=self.cfg.loss.back_translate,
             draw_style=self.training,
             input_noise=self.cfg.loss.input_noise if self.training else 0.0,
+            read_relit=self.read_relit if self.training else (),
+            relight=(self.cfg.loss.relight_gain, self.cfg.loss.relight_warmth),
         )
         ctx = self.context(pairs, frozen=True)
         return _weighted_sum("gen", fwd, ctx, terms.GEN_TERMS, weights) + (fwd,)

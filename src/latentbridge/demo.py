@@ -67,7 +67,7 @@ def cpu_ranks(cores: int, batch: int) -> tuple[int, int]:
     single-threaded data-parallel ranks as there are cores, up to 4 and dividing the batch,
     the cores left over shared out as threads. The light model is too small to keep several
     threads of one process busy: two one-thread ranks trained x1.6 faster than one two-thread
-    process on a 2-core AMD EPYC and equally fast on a 2-core Xeon (docs/PERFORMANCE.md)."""
+    process on a 2-core AMD EPYC and on a 2-core Xeon (docs/PERFORMANCE.md, sections R and AA)."""
     ranks = max(r for r in (1, 2, 4) if r <= max(cores, 1) and batch % r == 0)
     return ranks, max(cores // ranks, 1)
 

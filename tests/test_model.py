@@ -28,6 +28,30 @@ def batch(cfg: object, n: int = 2) -> dict[str, torch.Tensor]:
     return {d: torch.rand(n, 3, s, s) * 2 - 1 for d in DOMAINS}
 
 
+def _assert_trains_generator(loss: torch.Tensor, model: Model) -> None:
+    """Backpropagate ``loss``: its gradients reach the encoders and the decoders."""
+    loss.backward()
+    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
+    assert {"encoders", "decoders"} <= reached
+
+
+def _term_keys(named: dict[str, torch.Tensor], term: str) -> set[str]:
+    """The generator's named values of one term, e.g. ``gen/relight/A->B``."""
+    return {k for k in named if k.startswith(f"gen/{term}/")}
+
+
+def _assert_from_keeps_the_named_domains(term: str) -> None:
+    """``loss.<term>_from=A``: the term reads A's images only, and a name that is not a
+    domain is a user error."""
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    only, cfg = build("bridge", **{f"loss__{term}": 1.0, f"loss__{term}_from": "A"})
+    _, named, _ = GenObjective(cfg, only.gen, only.dis)(batch(cfg, n=3), pairs, {term: 1.0})
+    assert _term_keys(named, term) == {f"gen/{term}/A->{b}" for a, b in pairs if a == "A"}
+    bad = methods.resolve("bridge", overrides=tiny(**{f"loss__{term}_from": "A,Z"}))
+    with pytest.raises(UserError, match=f"loss.{term}_from"):
+        Model(bad, ["A", "B"])
+
+
 @pytest.mark.parametrize("latent", ["spatial", "vector"])
 @pytest.mark.parametrize("method", list(methods.REGISTRY))
 def test_translate_shapes(method: str, latent: str) -> None:
@@ -444,9 +468,7 @@ def test_identity_asks_the_translator_to_leave_the_target_domain_alone() -> None
         expected = (drawn - x["B"]).abs().mean()
         assert torch.allclose(named["gen/identity/A->B"], expected, atol=1e-6)
         assert float(named["gen/identity/A->B"]) > 0.05  # an untrained translator is no identity
-    loss.backward()
-    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
-    assert {"encoders", "decoders"} <= reached
+    _assert_trains_generator(loss, model)
     f = Forward(model.gen, {"A": x["A"], "B": x["B"]}, sample=False)
     f._cache[("x_id", "A", "B")] = x["B"].clone()  # a perfect identity on B's batch
     context = gen_obj.context(pairs, frozen=True)
@@ -471,9 +493,7 @@ def test_feature_match_compares_batch_means_of_the_critic_s_hidden_activations()
         expected = sum((g.mean(0) - r.mean(0)).abs().mean() for g, r in zip(fake, real))
     assert torch.allclose(named["gen/feature_match/A->B"], expected, atol=1e-6)
     assert float(expected) > 1e-3
-    loss.backward()
-    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
-    assert {"encoders", "decoders"} <= reached
+    _assert_trains_generator(loss, model)
     assert all(p.grad is None for p in model.dis.parameters())
     context = gen_obj.context(pairs, frozen=True)
     f = Forward(model.gen, x, sample=False)
@@ -502,9 +522,7 @@ def test_mirror_compares_the_mirrored_translation_of_the_mirror_image() -> None:
         expected = (mirrored - fwd.x_ab("A", "B")).abs().mean()
         assert torch.allclose(named["gen/mirror/A->B"], expected, atol=1e-6)
         assert float(expected) > 1e-3
-    loss.backward()
-    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
-    assert {"encoders", "decoders"} <= reached
+    _assert_trains_generator(loss, model)
     f = Forward(model.gen, x, sample=False)
     f._cache[("x_ab", "A", "B")] = f._cache[("x_ab_mirror", "A", "B")] = x["B"].clone()
     assert float(terms.mirror(f, gen_obj.context(pairs, frozen=True))["mirror/A->B"]) == 0.0
@@ -534,24 +552,12 @@ def test_negative_compares_the_translation_of_the_negative_image() -> None:
         expected = (inverted - fwd.x_ab("A", "B")).abs().mean()
         assert torch.allclose(named["gen/negative/A->B"], expected, atol=1e-6)
         assert float(expected) > 1e-3
-    assert {k for k in named if k.startswith("gen/negative/")} == {
-        f"gen/negative/{a}->{b}" for a, b in pairs
-    }
-    loss.backward()
-    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
-    assert {"encoders", "decoders"} <= reached
+    assert _term_keys(named, "negative") == {f"gen/negative/{a}->{b}" for a, b in pairs}
+    _assert_trains_generator(loss, model)
     f = Forward(model.gen, x, sample=False)
     f._cache[("x_ab", "A", "B")] = f._cache[("x_ab_negative", "A", "B")] = x["B"].clone()
     assert float(terms.negative(f, gen_obj.context(pairs, frozen=True))["negative/A->B"]) == 0.0
-    only, cfg_a = build("bridge", loss__negative=1.0, loss__negative_from="A")
-    _, named_a, _ = GenObjective(cfg_a, only.gen, only.dis)(
-        batch(cfg_a, n=3), pairs, {"negative": 1.0}
-    )
-    assert {k for k in named_a if k.startswith("gen/negative/")} == {
-        f"gen/negative/A->{b}" for a, b in pairs if a == "A"
-    }
-    with pytest.raises(UserError, match="loss.negative_from"):
-        Model(methods.resolve("bridge", overrides=tiny(loss__negative_from="A,Z")), ["A", "B"])
+    _assert_from_keeps_the_named_domains("negative")
     noisy = Forward(model.gen, x, sample=True)
     with torch.no_grad():
         noise = noisy.z("A") - noisy.mu("A")
@@ -603,26 +609,14 @@ def test_relight_compares_the_translation_of_the_relit_image() -> None:
         expected = (relit - fwd.x_ab("A", "B")).abs().mean()
         assert torch.allclose(named["gen/relight/A->B"], expected, atol=1e-6)
         assert float(expected) > 1e-3
-    assert {k for k in named if k.startswith("gen/relight/")} == {
-        f"gen/relight/{a}->{b}" for a, b in pairs
-    }
-    loss.backward()
-    reached = {n.split(".")[0] for n, p in model.gen.named_parameters() if p.grad is not None}
-    assert {"encoders", "decoders"} <= reached
+    assert _term_keys(named, "relight") == {f"gen/relight/{a}->{b}" for a, b in pairs}
+    _assert_trains_generator(loss, model)
     same, cfg0 = build(
         "bridge", loss__relight=1.0, loss__relight_gain=0.0, loss__relight_warmth=0.0
     )
     _, named0, _ = GenObjective(cfg0, same.gen, same.dis).eval()(x, pairs, {"relight": 1.0})
     assert float(named0["gen/relight/A->B"]) < 1e-5
-    only, cfg_a = build("bridge", loss__relight=1.0, loss__relight_from="A")
-    _, named_a, _ = GenObjective(cfg_a, only.gen, only.dis)(
-        batch(cfg_a, n=3), pairs, {"relight": 1.0}
-    )
-    assert {k for k in named_a if k.startswith("gen/relight/")} == {
-        f"gen/relight/A->{b}" for a, b in pairs if a == "A"
-    }
-    with pytest.raises(UserError, match="loss.relight_from"):
-        Model(methods.resolve("bridge", overrides=tiny(loss__relight_from="A,Z")), ["A", "B"])
+    _assert_from_keeps_the_named_domains("relight")
 
 
 def test_cycle_relight_reads_relit_translations_back_in_training_only(

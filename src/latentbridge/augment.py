@@ -4,8 +4,10 @@ D_b judges them, so a discriminator cannot win by memorising a few thousand trai
 the generators still get gradients through the augmentation. ``loss.diffaug`` names the
 operations, comma-separated (e.g. ``"color,translation,cutout"``); empty = off.
 
-:func:`relight` is the camera's part of a photo drawn again (exposure and white balance), the
-change ``loss.relight`` asks a translation to ignore.
+:func:`relight` is the camera's part of a photo drawn again (exposure and white balance): the
+change ``loss.relight`` asks a translation to ignore and ``loss.cycle_relight`` puts between a
+translation and its way back; :func:`expose` makes it with given factors
+(``benchmarks/exposure_response.py``).
 
 Images are ``(B, 3, H, W)`` in [-1, 1]; every sample draws its own parameters on every call.
 """

@@ -5,12 +5,13 @@ std ``input_noise`` when that switch is on: denoising auto-encoders); ``z[a]`` =
 Gaussian noise when the VAE prior is on, UNIT); ``x_aa = DE_a(z[a])``; ``x_ab = DE_b(z[a])``;
 ``z_ab = EN_b(x_ab)`` (read from x_ab plus Gaussian noise of std ``read_noise`` when the
 cycle-noise switch is on, re-exposed and re-white-balanced when b is in ``read_relit``, and as
-a fixed image, without a gradient into x_ab, when ``back_translate``); ``x_aba = DE_a(z_ab)``; ``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b
-translator applied to an image already in b (CycleGAN's identity mapping);
-``x_ab_mirror(a, b)``, the translation of x[a]'s mirror image, mirrored back;
-``x_ab_negative(a, b) = DE_b(EN_a(-x[a]))``, the translation of its negative;
-``x_ab_relit(a, b, ...)``, the translation of x[a] re-exposed and re-white-balanced. Terms ask for what
-they need; nothing is computed twice, and nothing a term does not need is computed at all.
+a fixed image, without a gradient into x_ab, when ``back_translate``); ``x_aba = DE_a(z_ab)``;
+``x_id(a, b) = DE_b(EN_a(x[b]))``, the a -> b translator applied to an image already in b
+(CycleGAN's identity mapping); ``x_ab_mirror(a, b)``, the translation of x[a]'s mirror image,
+mirrored back; ``x_ab_negative(a, b) = DE_b(EN_a(-x[a]))``, the translation of its negative;
+``x_ab_relit(a, b, ...)``, the translation of x[a] re-exposed and re-white-balanced. Terms ask
+for what they need; nothing is computed twice, and nothing a term does not need is computed at
+all.
 
 With a style code (``model.style_dim``, MUNIT): ``s[a] = ES_a(x[a])``; ``x_aa = DE_a(z[a], s[a])``;
 ``x_ab = DE_b(z[a], r_ab)`` with r_ab drawn from N(0, I) when ``draw_style`` (training), else 0;

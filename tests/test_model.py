@@ -503,6 +503,12 @@ def test_feature_match_compares_batch_means_of_the_critic_s_hidden_activations()
     assert float(terms.feature_match(f, context)["feature_match/A->B"]) < 1e-6
     f._cache[("x_ab", "A", "B")] = -x["B"]
     assert float(terms.feature_match(f, context)["feature_match/A->B"]) > 1e-3
+    one, cfg_one = build("bridge", loss__feature_match=1.0, model__disc_scales=1)  # a bare Chain
+    hidden = one.dis.image["B"](x["B"], features=True)
+    assert [h.shape[1] for h in hidden] == [
+        min(cfg_one.model.disc_width * 2**i, cfg_one.model.max_width)
+        for i in range(cfg_one.model.disc_layers)
+    ]
     with pytest.raises(UserError, match="loss.feature_match"):  # no GAN, no trained critic
         build("bridge", loss__feature_match=1.0, loss__gan=0.0)
 

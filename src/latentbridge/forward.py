@@ -58,13 +58,13 @@ class Forward:
         draw_style: bool = False,
         input_noise: float = 0.0,
         read_relit: tuple[str, ...] = (),
-        relight: tuple[float, float] = (0.0, 0.0),
+        relight_range: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.gen = gen
         self.x, self.y = split_labels(x)
         self.sample = sample
         self.read_noise = read_noise
-        self.read_relit, self.relight = read_relit, relight
+        self.read_relit, self.relight_range = read_relit, relight_range  # (gain, warmth)
         self.back_translate = back_translate
         self.draw_style = draw_style
         self.input_noise = input_noise
@@ -131,7 +131,7 @@ class Forward:
     def _read(self, x: Tensor, b: str) -> Tensor:
         x = x.detach() if self.back_translate else x
         if b in self.read_relit:  # re-exposed and re-white-balanced as a camera might have
-            x = relight(x, *self.relight)
+            x = relight(x, *self.relight_range)
         return x + self.read_noise * torch.randn_like(x) if self.read_noise > 0 else x
 
     def z_ab(self, a: str, b: str) -> Tensor:

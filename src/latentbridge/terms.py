@@ -59,14 +59,12 @@ def gan(f: Forward, c: Context) -> dict[str, Tensor]:
 
 
 def feature_match(f: Forward, c: Context) -> dict[str, Tensor]:
-    out = {}
-    for a, b in c.pairs:
-        with torch.no_grad():
-            real = c.d_features(b, f.x[b])
-        out[f"feature_match/{a}->{b}"] = losses.feature_matching(
-            c.d_features(b, f.x_ab(a, b)), real
-        )
-    return out
+    with torch.no_grad():  # each target's real batch through its critic once, whatever the sources
+        real = {b: c.d_features(b, f.x[b]) for b in {b for _, b in c.pairs}}
+    return {
+        f"feature_match/{a}->{b}": losses.feature_matching(c.d_features(b, f.x_ab(a, b)), real[b])
+        for a, b in c.pairs
+    }
 
 
 def gan_recon(f: Forward, c: Context) -> dict[str, Tensor]:

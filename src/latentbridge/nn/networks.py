@@ -64,10 +64,10 @@ class Chain(nn.Module):
         hidden: list[Tensor] = []
         for part in self.parts:
             for block in part:
+                x = block(x, self.domain)
                 if features:
                     hidden.append(x)
-                x = block(x, self.domain)
-        return hidden[1:] if features else x
+        return hidden[:-1] if features else x
 
 
 def _widths(cfg: ModelConfig) -> list[int]:

@@ -98,7 +98,7 @@ class GenObjective(nn.Module):
             draw_style=self.training,
             input_noise=self.cfg.loss.input_noise if self.training else 0.0,
             read_relit=self.read_relit if self.training else (),
-            relight=(self.cfg.loss.relight_gain, self.cfg.loss.relight_warmth),
+            relight_range=(self.cfg.loss.relight_gain, self.cfg.loss.relight_warmth),
         )
         ctx = self.context(pairs, frozen=True)
         return _weighted_sum("gen", fwd, ctx, terms.GEN_TERMS, weights) + (fwd,)

@@ -185,9 +185,6 @@ class LossConfig:
     # per channel over the whole grid; "cell": per channel and grid cell (backgrounds and faces
     # each in their own scale); "none": raw colours
     color_standardize: Literal["none", "channel", "cell"] = "none"
-    # "rgb": the grids' three channels; "chroma": only their two opponent-colour axes (red-green,
-    # yellow-blue), so a cell's lightness (exposure, shading) is not carried across, its hue is
-    color_space: Literal["rgb", "chroma"] = "rgb"
     palette: float = 0.0  # x and x_ab have the same colours, wherever they are (sliced Wasserstein)
     palette_size: int = 8  # the palette term compares this many x this many pooled pixels
     edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)

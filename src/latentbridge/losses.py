@@ -186,20 +186,12 @@ def prototype_classification(codes: list[Tensor], labels: list[Tensor]) -> Tenso
     return total / count if count else z.sum() * 0.0
 
 
-# Colour directions the palette term projects pixels on (the colour term's "chroma" space: the
-# last two): R, G, B, luminance and two opponent axes.
-_PALETTE_AXES = torch.tensor(
-    [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1, 1, 1], [1, -1, 0], [1, 1, -2]]
-)
-
-
 def low_frequency_color(
     x: Tensor,
     y: Tensor,
     grid: int,
     scales: tuple[Tensor, Tensor] | None = None,
     per: str = "channel",
-    space: str = "rgb",
 ) -> Tensor:
     """Colour consistency on a coarse grid: ``mean |pool(x) - pool(y)|`` with both images
     average-pooled to ``grid x grid``. Only the low frequencies (skin, hair, background colour)
@@ -210,25 +202,12 @@ def low_frequency_color(
     the std of y's, plus its mean, all measured on the pooled real images (constants, not trained
     through) — so the term asks for the same colour *relative to each domain's palette*: a face
     as much paler than the average photo as its cartoon is than the average cartoon. ``per``:
-    ``channel`` (one mean and std per channel) or ``cell`` (per channel and grid cell).
-
-    ``space``: ``rgb`` compares the three channels; ``chroma`` only the two opponent-colour axes
-    (red against green, yellow against blue), so how light a cell is — the camera's exposure, a
-    shadow across the eyes — is left to the other terms, and only its hue is kept."""
+    ``channel`` (one mean and std per channel) or ``cell`` (per channel and grid cell)."""
     px, py = F.adaptive_avg_pool2d(x, grid), F.adaptive_avg_pool2d(y, grid)
-    if space == "chroma":
-        axes = F.normalize(_PALETTE_AXES[-2:], dim=1).to(px)
-        px, py = _chroma(px, axes), _chroma(py, axes)
-        scales = None if scales is None else (_chroma(scales[0], axes), _chroma(scales[1], axes))
     if scales is not None:
         (mx, sx), (my, sy) = (_color_stats(s, grid, per) for s in scales)
         px = (px - mx) / sx * sy + my
     return F.l1_loss(px, py)
-
-
-def _chroma(x: Tensor, axes: Tensor) -> Tensor:
-    """``x`` (B, 3, H, W) projected on the colour ``axes`` (K, 3): (B, K, H, W)."""
-    return torch.einsum("kc,bchw->bkhw", axes, x)
 
 
 def _color_stats(real: Tensor, grid: int, per: str) -> tuple[Tensor, Tensor]:
@@ -237,6 +216,12 @@ def _color_stats(real: Tensor, grid: int, per: str) -> tuple[Tensor, Tensor]:
     ref = F.adaptive_avg_pool2d(real.detach().float(), grid)
     dims = (0, 2, 3) if per == "channel" else (0,)
     return ref.mean(dim=dims, keepdim=True), ref.std(dim=dims, keepdim=True).clamp_min(1e-3)
+
+
+# Colour directions the palette term projects pixels on: R, G, B, luminance and two opponent axes.
+_PALETTE_AXES = torch.tensor(
+    [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1, 1, 1], [1, -1, 0], [1, 1, -2]]
+)
 
 
 def palette(x: Tensor, y: Tensor, grid: int) -> Tensor:

@@ -220,12 +220,7 @@ def color(f: Forward, c: Context) -> dict[str, Tensor]:
     per = c.cfg.color_standardize
     return {
         f"color/{a}->{b}": losses.low_frequency_color(
-            f.x[a],
-            f.x_ab(a, b),
-            c.cfg.color_size,
-            None if per == "none" else (f.x[a], f.x[b]),
-            per,
-            c.cfg.color_space,
+            f.x[a], f.x_ab(a, b), c.cfg.color_size, None if per == "none" else (f.x[a], f.x[b]), per
         )
         for a, b in c.pairs
     }

@@ -28,6 +28,24 @@ def batch(cfg: object, n: int = 2) -> dict[str, torch.Tensor]:
     return {d: torch.rand(n, 3, s, s) * 2 - 1 for d in DOMAINS}
 
 
+_Batch = dict[str, torch.Tensor]
+_TermStep = tuple[
+    Model, object, _Batch, list[tuple[str, str]], GenObjective, torch.Tensor, _Batch, Forward
+]
+
+
+def _term_step(term: str, n: int = 3) -> _TermStep:
+    """Build ``bridge`` with ``loss.<term>=1``, draw a batch of ``n`` images per domain, and run
+    the generator objective on it in evaluation mode with that term alone weighted: (model,
+    cfg, x, pairs, gen_obj, loss, named values, forward)."""
+    model, cfg = build("bridge", **{f"loss__{term}": 1.0})
+    x = batch(cfg, n=n)
+    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
+    gen_obj = GenObjective(cfg, model.gen, model.dis)
+    loss, named, fwd = gen_obj.eval()(x, pairs, {term: 1.0})
+    return model, cfg, x, pairs, gen_obj, loss, named, fwd
+
+
 def _assert_trains_generator(loss: torch.Tensor, model: Model) -> None:
     """Backpropagate ``loss``: its gradients reach the encoders and the decoders."""
     loss.backward()
@@ -480,11 +498,7 @@ def test_feature_match_compares_batch_means_of_the_critic_s_hidden_activations()
     x_ab against real images of b; gradients reach the generator and never the critic, a batch
     of real images pays nothing, and a batch with the same mean activations pays nothing even
     when no image of it is real (a statistic, not a pairing)."""
-    model, cfg = build("bridge", loss__feature_match=1.0)
-    x = batch(cfg, n=4)
-    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
-    gen_obj = GenObjective(cfg, model.gen, model.dis)
-    loss, named, fwd = gen_obj.eval()(x, pairs, {"feature_match": 1.0})
+    model, cfg, x, pairs, gen_obj, loss, named, fwd = _term_step("feature_match", n=4)
     critic = model.dis.image["B"]
     with torch.no_grad():
         fake, real = critic(fwd.x_ab("A", "B"), features=True), critic(x["B"], features=True)
@@ -517,11 +531,7 @@ def test_mirror_compares_the_mirrored_translation_of_the_mirror_image() -> None:
     """``loss.mirror``: x_ab against the translation of x's mirror image, mirrored back; an
     untrained translator is not mirror-symmetric and pays, gradients reach the encoder and the
     decoder, and a translator whose two answers agree pays nothing."""
-    model, cfg = build("bridge", loss__mirror=1.0)
-    x = batch(cfg, n=3)
-    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
-    gen_obj = GenObjective(cfg, model.gen, model.dis)
-    loss, named, fwd = gen_obj.eval()(x, pairs, {"mirror": 1.0})
+    model, cfg, x, pairs, gen_obj, loss, named, fwd = _term_step("mirror")
     with torch.no_grad():
         mirrored = model.gen.decode(model.gen.encode(x["A"].flip(-1), "A"), "B").flip(-1)
         assert torch.allclose(fwd.x_ab_mirror("A", "B"), mirrored, atol=1e-6)
@@ -547,11 +557,7 @@ def test_negative_compares_the_translation_of_the_negative_image() -> None:
     differently and pays, gradients reach the encoder and the decoder, a translator whose two
     answers agree pays nothing, ``negative_from`` keeps the named domains' images only (a name
     that is not a domain is a user error), and with the VAE prior -x's code takes x's noise."""
-    model, cfg = build("bridge", loss__negative=1.0)
-    x = batch(cfg, n=3)
-    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
-    gen_obj = GenObjective(cfg, model.gen, model.dis)
-    loss, named, fwd = gen_obj.eval()(x, pairs, {"negative": 1.0})
+    model, cfg, x, pairs, gen_obj, loss, named, fwd = _term_step("negative")
     with torch.no_grad():
         inverted = model.gen.decode(model.gen.encode(-x["A"], "A"), "B")
         assert torch.allclose(fwd.x_ab_negative("A", "B"), inverted, atol=1e-6)
@@ -605,16 +611,16 @@ def test_relight_compares_the_translation_of_the_relit_image() -> None:
     untrained translator answers differently and pays, the translation of an image relit by
     nothing pays nothing, gradients reach the encoder and the decoder, and ``relight_from``
     keeps the named domains' images only (a name that is not a domain is a user error)."""
-    model, cfg = build("bridge", loss__relight=1.0)
-    x = batch(cfg, n=3)
-    pairs = step_pairs(DOMAINS, "all", seed=0, step=0)
-    gen_obj = GenObjective(cfg, model.gen, model.dis)
-    loss, named, fwd = gen_obj.eval()(x, pairs, {"relight": 1.0})
+    model, cfg, x, pairs, gen_obj, loss, named, fwd = _term_step("relight")
     with torch.no_grad():
         relit = fwd.x_ab_relit("A", "B", cfg.loss.relight_gain, cfg.loss.relight_warmth)
         expected = (relit - fwd.x_ab("A", "B")).abs().mean()
         assert torch.allclose(named["gen/relight/A->B"], expected, atol=1e-6)
         assert float(expected) > 1e-3
+        # asked again with other factors it relights again (not the cached draw); no relight
+        # at all is the translation itself
+        unlit = fwd.x_ab_relit("A", "B", 0.0, 0.0)
+        assert torch.allclose(unlit, fwd.x_ab("A", "B"), atol=1e-5)
     assert _term_keys(named, "relight") == {f"gen/relight/{a}->{b}" for a, b in pairs}
     _assert_trains_generator(loss, model)
     same, cfg0 = build(

@@ -189,7 +189,7 @@ class Forward:
                 mu = mu + (self.z(a) - self.mu(a))
             return self.gen.decode(mu, b, self.s_drawn(a, b))
 
-        return self._get(("x_ab_relit", a, b), compute)
+        return self._get(("x_ab_relit", a, b, gain, warmth), compute)
 
     def e(self, a: str) -> Tensor:
         """S(x[a]): the siamese embedding of the real batch (TraVeLGAN)."""

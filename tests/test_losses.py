@@ -172,6 +172,28 @@ def test_palette_ignores_where_colours_are_but_not_which() -> None:
     assert losses.palette(x, recoloured, 16).item() > 0.05
 
 
+def test_color_distribution_asks_for_the_batch_not_each_image() -> None:
+    """``loss.color_dist``: translations that are the target's real images in another order
+    cost nothing (no image is paired); a batch a shade darker than the target domain costs the
+    shade; a batch of another size is read against the real batch's quantiles; no gradient
+    reaches the real images."""
+    torch.manual_seed(0)
+    real = torch.rand(8, 3, 16, 16) * 2 - 1
+    assert losses.color_distribution(real, real, 4).item() < 1e-6
+    assert losses.color_distribution(real.roll(3, 0), real, 4).item() < 1e-6
+    darker = losses.color_distribution(real - 0.2, real, 4).item()
+    assert abs(darker - 0.2) < 1e-5
+    # every image the same average colour: the batch lacks the domain's spread
+    flat = real.mean(dim=0, keepdim=True).expand(8, -1, -1, -1)
+    assert losses.color_distribution(flat, real, 4).item() > 0.01
+    many = torch.cat([real, real])  # 16 reals: the 8 translations meet the same quantiles
+    assert losses.color_distribution(real, many, 4).item() < 1e-5
+    y = real.clone().requires_grad_()
+    r = real.clone().requires_grad_()
+    losses.color_distribution(y - 0.1, r, 4).backward()
+    assert r.grad is None and y.grad is not None and y.grad.abs().sum() > 0
+
+
 def test_moment_distance_is_zero_for_same_statistics_and_sees_shift_and_scale() -> None:
     torch.manual_seed(0)
     z = torch.randn(64, 8, 2, 2)

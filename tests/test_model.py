@@ -345,6 +345,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
             loss__cycle_scale=2,
             loss__color=1.0,
             loss__color_standardize="cell",
+            loss__color_dist=1.0,
             loss__detail=1.0,
         ),  # fmt: skip
     )
@@ -359,6 +360,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
         "gen/recon_grad/A->A",
         "gen/cycle/B->A",
         "gen/color/A->B",
+        "gen/color_dist/B->A",
         "gen/detail/B->A",
     ):
         assert key in named and torch.isfinite(named[key])

@@ -185,6 +185,9 @@ class LossConfig:
     # per channel over the whole grid; "cell": per channel and grid cell (backgrounds and faces
     # each in their own scale); "none": raw colours
     color_standardize: Literal["none", "channel", "cell"] = "none"
+    # the translations into b, as a batch, have b's distribution of colours on the colour grid
+    # (``color_size``): per cell and channel, sorted against the step's real images of b
+    color_dist: float = 0.0
     palette: float = 0.0  # x and x_ab have the same colours, wherever they are (sliced Wasserstein)
     palette_size: int = 8  # the palette term compares this many x this many pooled pixels
     edge: float = 0.0  # x and x_ab have their luminance edges in the same places (any colour)

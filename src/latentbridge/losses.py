@@ -218,6 +218,26 @@ def _color_stats(real: Tensor, grid: int, per: str) -> tuple[Tensor, Tensor]:
     return ref.mean(dim=dims, keepdim=True), ref.std(dim=dims, keepdim=True).clamp_min(1e-3)
 
 
+def color_distribution(y: Tensor, real: Tensor, grid: int) -> Tensor:
+    """Batch-level colour consistency with the target domain: both batches average-pooled to
+    ``grid x grid``, and every cell's every channel compared as a distribution over the batch
+    (sorted values of ``y`` against the same quantiles of ``real``: a 1-D Wasserstein distance per
+    cell and channel). No image is paired with another; what is asked is that the translations,
+    taken together, have the target domain's skin, hair and background colours in the target
+    domain's proportions, so a source domain drawn darker (a shaded photo) cannot make every
+    translation a shade darker than its palette. ``real``: the target domain's real images (a
+    constant: no gradient reaches them); any batch size."""
+    py = F.adaptive_avg_pool2d(y.float(), grid).flatten(1)  # (B, 3 * grid**2)
+    pr = F.adaptive_avg_pool2d(real.detach().float(), grid).flatten(1)
+    sy = py.sort(dim=0).values
+    if pr.shape[0] == py.shape[0]:
+        sr = pr.sort(dim=0).values
+    else:  # the real batch's quantiles at the translations' ranks
+        q = (torch.arange(py.shape[0], device=py.device, dtype=py.dtype) + 0.5) / py.shape[0]
+        sr = torch.quantile(pr, q, dim=0)
+    return F.l1_loss(sy, sr)
+
+
 # Colour directions the palette term projects pixels on: R, G, B, luminance and two opponent axes.
 _PALETTE_AXES = torch.tensor(
     [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1, 1, 1], [1, -1, 0], [1, 1, -2]]

@@ -226,6 +226,13 @@ def color(f: Forward, c: Context) -> dict[str, Tensor]:
     }
 
 
+def color_dist(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"color_dist/{a}->{b}": losses.color_distribution(f.x_ab(a, b), f.x[b], c.cfg.color_size)
+        for a, b in c.pairs
+    }
+
+
 def palette(f: Forward, c: Context) -> dict[str, Tensor]:
     return {
         f"palette/{a}->{b}": losses.palette(f.x[a], f.x_ab(a, b), c.cfg.palette_size)
@@ -322,6 +329,7 @@ GEN_TERMS: dict[str, Term] = {
     "teacher": teacher,
     "teacher_keep": teacher_keep,
     "color": color,
+    "color_dist": color_dist,
     "edge": edge,
     "palette": palette,
     "selfsim": selfsim,

@@ -711,6 +711,14 @@ def test_cycle_from_keeps_the_named_domains_trip_only() -> None:
         Model(methods.resolve("combogan", overrides=tiny(loss__cycle_from="A,C")), ["A", "B"])
 
 
+def test_a_negative_loss_weight_is_refused_not_read_as_off() -> None:
+    """Terms with a weight <= 0 are off (``terms.weights``), so a sign slip in ``--set`` would
+    silently drop a term: every term's weight, and ``r1``'s, must be >= 0."""
+    for key in ("gan", "color_dist", "cycle", "r1"):
+        with pytest.raises(UserError, match=f"loss.{key} must be >= 0"):
+            Model(methods.resolve("bridge", overrides=tiny(**{f"loss__{key}": -1.0})), DOMAINS)
+
+
 def test_cycle_noise_reaches_the_read_back_code_in_training_only() -> None:
     """``loss.cycle_noise``: EN_b reads x_ab through pixel noise while training (the cycle's
     code differs from the clean one), and evaluation-mode objectives read it clean."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from latentbridge import augment
+from latentbridge import augment, terms
 from latentbridge.config import Config, name_list
 from latentbridge.errors import UserError
 from latentbridge.nn.networks import trunk_width
@@ -95,7 +95,8 @@ def _check_losses(cfg: Config, domains: Sequence[str]) -> None:
         augment.parse(loss.diffaug)
     except ValueError as e:
         raise UserError(f"loss.diffaug: {e}") from None
-    for key in ("cycle_noise", "input_noise"):
+    # every term's weight (a negative one would read as "off" without a word) and the noises
+    for key in (*terms.GEN_TERMS, "r1", "cycle_noise", "input_noise"):
         if getattr(loss, key) < 0:
             raise UserError(f"loss.{key} must be >= 0 (0 = off), got {getattr(loss, key)}")
     if loss.travel_margin <= 0 or loss.travel_dim < 1:

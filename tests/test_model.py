@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
+from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from latentbridge import augment, losses, methods, terms
@@ -11,7 +13,8 @@ from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
 from latentbridge.train.objectives import DisObjective, GenObjective
-from latentbridge.train.step import step_pairs
+from latentbridge.nn.blocks import RHO_RESIDUAL, LayerInstanceNorm2d
+from latentbridge.train.step import Phase, _optimizer_step, step_pairs
 from tests.conftest import tiny
 
 DOMAINS = ["A", "B"]
@@ -329,6 +332,38 @@ def test_fast_upsample_matches_interpolate_forward_and_backward() -> None:
     (ours,) = torch.autograd.grad(upsample2x(x), x, g)
     (ref,) = torch.autograd.grad(F.interpolate(x, scale_factor=2, mode="nearest"), x, g)
     assert torch.allclose(ours, ref)
+
+
+def test_layer_instance_norm_mixes_the_two_norms_and_its_mix_stays_in_bounds() -> None:
+    """``norm`` / ``decoder_norm`` "lin" (U-GAT-IT): rho = 1 is instance norm, rho = 0 layer
+    norm; ``model.decoder_norm`` puts it in the decoder only, residual blocks starting at rho
+    0.9 and the rest at 0; an optimiser step that pushes rho out of [0, 1] is clamped back."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 8, 6, 6) * 3 + 1
+    norm = LayerInstanceNorm2d(8)
+    with torch.no_grad():
+        norm.rho.fill_(1.0)
+    assert torch.allclose(norm(x), F.instance_norm(x), atol=1e-4)
+    with torch.no_grad():
+        norm.rho.fill_(0.0)
+    assert torch.allclose(norm(x), F.layer_norm(x, x.shape[1:]), atol=1e-4)
+    assert not torch.allclose(norm(x), F.instance_norm(x), atol=1e-2)
+
+    cfg = methods.resolve("bridge", overrides=tiny(model__decoder_norm="lin"))
+    model = Model(cfg, ["A", "B"])
+    enc = [m for m in model.gen.encoders.modules() if isinstance(m, LayerInstanceNorm2d)]
+    dec = [m for m in model.gen.decoders.modules() if isinstance(m, LayerInstanceNorm2d)]
+    assert not enc and dec
+    starts = {round(m.rho.mean().item(), 3) for m in dec}
+    assert starts == {0.0, RHO_RESIDUAL}
+    params = [p for p in model.gen.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=100.0)
+    phase = Phase("gen", nn.Identity(), optimizer, lr=100.0)
+    for p in params:
+        p.grad = torch.ones_like(p) * (-1.0 if p is dec[0].rho else 1.0)
+    _optimizer_step(phase)
+    assert dec[0].rho.min().item() == 1.0  # pushed up by 100, clamped to 1
+    assert all(m.rho.max().item() == 0.0 for m in dec[1:])  # pushed down by 100, clamped to 0
 
 
 def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:

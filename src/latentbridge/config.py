@@ -19,7 +19,7 @@ import yaml
 
 from latentbridge.errors import UserError
 
-Norm = Literal["instance", "group", "batch", "none"]
+Norm = Literal["instance", "group", "batch", "lin", "none"]
 GanType = Literal["lsgan", "nonsat", "hinge"]
 DistanceType = Literal["l1", "l2", "cosine"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -41,7 +41,12 @@ class ModelConfig:
     max_width: int = 256  # channel cap
     down: int = 2  # down-samplings in the encoder (latent side = size / 2**down)
     res_blocks: int = 2  # residual blocks at the end of the encoder and start of the decoder
-    norm: Norm = "instance"  # normalisation in encoder and decoder blocks
+    # normalisation in encoder and decoder blocks; "lin": U-GAT-IT's layer-instance norm, a
+    # learned per-channel mix rho * instance + (1 - rho) * layer normalisation (rho in [0, 1])
+    norm: Norm = "instance"
+    # the decoder's normalisation, if not ``norm`` ("same"): U-GAT-IT keeps instance norm in the
+    # encoder and draws with "lin" (its residual blocks start at rho 0.9, its up-sampling at 0)
+    decoder_norm: Literal["same", "instance", "group", "batch", "lin", "none"] = "same"
     up: Literal["nearest", "transpose"] = "nearest"  # decoder up-sampling
     latent: Literal["spatial", "vector"] = "spatial"  # a (C, h, w) latent, or a flat vector
     latent_dim: int = 256  # size of the vector latent (latent=vector only)

@@ -27,6 +27,39 @@ class InstanceNorm2d(nn.InstanceNorm2d):
         return F.group_norm(_planar(x), self.num_features, self.weight, self.bias, self.eps)
 
 
+class LayerInstanceNorm2d(nn.Module):
+    """U-GAT-IT's layer-instance normalisation (Kim et al. 2020, its ILN and AdaLIN without the
+    style MLP): ``rho * IN(x) + (1 - rho) * LN(x)``, then the affine, where IN normalises each
+    channel over the image and LN all channels together, and rho (one per channel, clamped to
+    [0, 1]) is learned. Instance norm erases each channel's level and contrast per image; layer
+    norm keeps how the channels stand to each other, so a decoder may change more than the
+    texture. ``rho`` starts at ``RHO_INIT`` (U-GAT-IT's up-sampling; its residual blocks start
+    at :data:`RHO_RESIDUAL`)."""
+
+    RHO_INIT = 0.0
+
+    def __init__(self, channels: int, *, affine: bool = True, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.rho = nn.Parameter(torch.full((channels,), self.RHO_INIT))
+        # kept in [0, 1] after every optimiser step (train.step._project), U-GAT-IT's clipper
+        self.rho.bounds = (0.0, 1.0)  # type: ignore[attr-defined]
+        self.weight = nn.Parameter(torch.ones(channels)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        inst = F.group_norm(_planar(x), x.shape[1], eps=self.eps)
+        layer = F.group_norm(_planar(x), 1, eps=self.eps)
+        rho = self.rho.clamp(0, 1).view(1, -1, 1, 1)
+        out = layer + rho * (inst - layer)
+        if self.weight is not None and self.bias is not None:
+            out = out * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+        return out
+
+
+RHO_RESIDUAL = 0.9  # where U-GAT-IT's residual blocks start their layer-instance mix
+
+
 def _planar(x: Tensor) -> Tensor:
     """``x`` in NCHW layout. The group-norm kernel is slower on channels-last input than on a
     planar copy of it (benchmarks/perf_norm.py, docs/PERFORMANCE.md), much slower under bf16
@@ -66,13 +99,15 @@ class DomainNorm(nn.Module):
 
 
 def make_norm(kind: Norm, channels: int, *, affine: bool = True) -> nn.Module:
-    """A normalisation layer by name (``instance`` | ``group`` | ``batch`` | ``none``)."""
+    """A normalisation layer by name (``instance`` | ``group`` | ``batch`` | ``lin`` | ``none``)."""
     if kind == "instance":
         return InstanceNorm2d(channels, affine=affine)
     if kind == "group":
         return nn.GroupNorm(min(32, channels // 4) or 1, channels, affine=affine)
     if kind == "batch":
         return nn.BatchNorm2d(channels, affine=affine)
+    if kind == "lin":
+        return LayerInstanceNorm2d(channels, affine=affine)
     return nn.Identity()
 
 
@@ -121,6 +156,9 @@ class ResBlock(nn.Module):
         super().__init__()
         self.a = ConvBlock(channels, channels, norm=norm, n_domains=n_domains)
         self.b = ConvBlock(channels, channels, norm=norm, n_domains=n_domains, act=False)
+        for m in self.modules():
+            if isinstance(m, LayerInstanceNorm2d):
+                nn.init.constant_(m.rho, RHO_RESIDUAL)
 
     def forward(self, x: Tensor, d: int) -> Tensor:
         return x + self.b(self.a(x, d), d)

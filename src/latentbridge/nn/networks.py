@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from latentbridge.config import ModelConfig
+from latentbridge.config import ModelConfig, Norm
 from latentbridge.nn.blocks import ConvBlock, FromVector, ResBlock, ToImage, ToVector, UpBlock
 
 BlockFactory = Callable[[], list[nn.Module]]
@@ -132,6 +132,7 @@ def decoder_blocks(
 
     def make() -> list[nn.Module]:
         w, nd, nf, ns = _widths(cfg), norm_domains, flag_domains, cfg.style_dim
+        norm: Norm = cfg.norm if cfg.decoder_norm == "same" else cfg.decoder_norm
         blocks: list[nn.Module] = []
         c = w[-1]
         if cfg.latent == "vector":
@@ -145,13 +146,13 @@ def decoder_blocks(
             # one-hot planes are constant over the image, and an instance norm right after the
             # 1x1 merge would subtract them again: without per-domain norms to carry the
             # domain, the merge adds them as a bias before its ReLU instead
-            norm = "none" if nf and not nd else cfg.norm
-            blocks.append(ConvBlock(c + ns + nf, w[-1], kernel=1, norm=norm, n_domains=nd))
+            merge: Norm = "none" if nf and not nd else norm
+            blocks.append(ConvBlock(c + ns + nf, w[-1], kernel=1, norm=merge, n_domains=nd))
         elif c != w[-1]:
-            blocks.append(ConvBlock(c, w[-1], kernel=1, norm=cfg.norm, n_domains=nd))
-        blocks += [ResBlock(w[-1], norm=cfg.norm, n_domains=nd) for _ in range(cfg.res_blocks)]
+            blocks.append(ConvBlock(c, w[-1], kernel=1, norm=norm, n_domains=nd))
+        blocks += [ResBlock(w[-1], norm=norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         for i in reversed(range(cfg.down)):
-            blocks.append(UpBlock(w[i + 1], w[i], norm=cfg.norm, n_domains=nd, mode=cfg.up))
+            blocks.append(UpBlock(w[i + 1], w[i], norm=norm, n_domains=nd, mode=cfg.up))
         blocks.append(ToImage(w[0], kernel=7 if size >= 64 else 3))
         return blocks
 

@@ -123,6 +123,18 @@ def _optimizer_step(phase: Phase) -> None:
         phase.scaler.update()
     else:
         phase.optimizer.step()
+    _project(phase)
+
+
+def _project(phase: Phase) -> None:
+    """Clamp every parameter that declares ``bounds`` (lo, hi) back into them after a step (the
+    layer-instance norm's mix, as U-GAT-IT's clipper does)."""
+    with torch.no_grad():
+        for group in phase.optimizer.param_groups:
+            for p in group["params"]:
+                bounds = getattr(p, "bounds", None)
+                if bounds is not None:
+                    p.clamp_(*bounds)
 
 
 def _accumulate(logs: dict[str, Tensor], named: dict[str, Tensor], n: int) -> None:

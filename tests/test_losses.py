@@ -194,6 +194,29 @@ def test_color_distribution_asks_for_the_batch_not_each_image() -> None:
     assert r.grad is None and y.grad is not None and y.grad.abs().sum() > 0
 
 
+def test_pair_distances_keep_the_order_of_the_batch_not_its_scale() -> None:
+    """``loss.distance`` (DistanceGAN): a translation that scales and shifts every source (a
+    domain of fainter images) costs nothing; the same images assigned to the wrong sources
+    cost, and so does a batch collapsed to one image; no gradient reaches the sources or the
+    real images, whose distances are the constants of the standardisation."""
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, 16, 16) * 2 - 1
+    fainter = 0.5 * x + 0.2  # the target domain: the same images at half the contrast
+    assert losses.pair_distances(x, fainter, fainter).item() < 1e-5
+    swapped = losses.pair_distances(x, fainter.roll(3, 0), fainter).item()
+    assert swapped > 0.3
+    one = fainter[:1].expand(8, -1, -1, -1)
+    assert losses.pair_distances(x, one, fainter).item() > swapped
+    # a translated batch twice as far apart as the target domain's pairs is not standardised
+    # away: only the real images set the scale
+    assert losses.pair_distances(x, x, fainter).item() > 0.3
+    src, y, real = (t.clone().requires_grad_() for t in (x, fainter.roll(3, 0), fainter))
+    losses.pair_distances(src, y, real).backward()
+    assert src.grad is None and real.grad is None and y.grad is not None
+    assert y.grad.abs().sum() > 0
+    assert losses.pair_distances(x[:2], fainter[:2], fainter[:2]).item() == 0.0
+
+
 def test_moment_distance_is_zero_for_same_statistics_and_sees_shift_and_scale() -> None:
     torch.manual_seed(0)
     z = torch.randn(64, 8, 2, 2)

@@ -381,6 +381,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
             loss__color=1.0,
             loss__color_standardize="cell",
             loss__color_dist=1.0,
+            loss__distance=1.0,
             loss__detail=1.0,
         ),  # fmt: skip
     )
@@ -396,6 +397,7 @@ def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:
         "gen/cycle/B->A",
         "gen/color/A->B",
         "gen/color_dist/B->A",
+        "gen/distance/A->B",
         "gen/detail/B->A",
     ):
         assert key in named and torch.isfinite(named[key])

@@ -214,6 +214,9 @@ class LossConfig:
     travel: float = 0.0
     travel_margin: float = 1.0
     travel_dim: int = 64  # size of S's embedding
+    # DistanceGAN: two images' distance (mean |x_i - x_j|) standardised among their domain's
+    # pairs is the same after translation, standardised among the target domain's pairs
+    distance: float = 0.0
     nce: float = 0.0  # z_ab identifies its own position and image in z (PatchNCE on the code)
     nce_temperature: float = 0.07  # temperature of the nce term's softmax
     nce_patches: int = 64  # latent positions per image the nce term samples

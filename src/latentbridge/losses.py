@@ -333,6 +333,29 @@ def _pair_vectors(e: Tensor) -> Tensor:
     return e[i] - e[j]
 
 
+def pair_distances(source: Tensor, translated: Tensor, target_real: Tensor) -> Tensor:
+    """DistanceGAN's consistency (Benaim and Wolf 2017): two images far apart in their domain
+    are as far apart, in the target domain's scale, after translation. Every pair i < j of the
+    batch: ``d_ij`` = mean |x_i - x_j| of the sources, ``d'_ij`` of their translations, each
+    standardised by the mean and std of its own domain's pair distances (measured on the step's
+    real images, as constants: the paper's dataset statistics, estimated per batch), and
+    ``mean |std_a(d_ij) - std_b(d'_ij)|``. Only the order of distances carries over, not
+    their size: a domain of flat images may have smaller distances than a domain of busy ones."""
+    if len(source) < 3 or len(target_real) < 3:  # too few pairs for a spread
+        return (source.float() - translated.float()).sum() * 0
+
+    def dists(x: Tensor) -> Tensor:
+        return _pair_vectors(x.float().flatten(1)).abs().mean(dim=1)
+
+    def scale(d: Tensor) -> tuple[Tensor, Tensor]:
+        d = d.detach()
+        return d.mean(), d.std().clamp_min(1e-6)
+
+    d_src, d_out = dists(source.detach()), dists(translated)
+    (mu_a, sd_a), (mu_b, sd_b) = scale(d_src), scale(dists(target_real))
+    return ((d_src - mu_a) / sd_a - (d_out - mu_b) / sd_b).abs().mean()
+
+
 def transformation_vectors(source: Tensor, translated: Tensor) -> Tensor:
     """TraVeLGAN's consistency (Amodio and Krishnaswamy 2019) of two batches of embeddings in
     which image i of one is the translation of image i of the other: every vector between two

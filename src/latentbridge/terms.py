@@ -196,6 +196,13 @@ def travel(f: Forward, c: Context) -> dict[str, Tensor]:
     return out
 
 
+def distance(f: Forward, c: Context) -> dict[str, Tensor]:
+    return {
+        f"distance/{a}->{b}": losses.pair_distances(f.x[a], f.x_ab(a, b), f.x[b])
+        for a, b in c.pairs
+    }
+
+
 def kl(f: Forward, c: Context) -> dict[str, Tensor]:
     return {f"kl/{a}": losses.kl_unit_gaussian(f.mu(a)) for a in c.domains}
 
@@ -325,6 +332,7 @@ GEN_TERMS: dict[str, Term] = {
     "style": style,
     "nce": nce,
     "travel": travel,
+    "distance": distance,
     "kl": kl,
     "teacher": teacher,
     "teacher_keep": teacher_keep,

@@ -12,8 +12,8 @@ from latentbridge import augment, losses, methods, terms
 from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
-from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.nn.blocks import RHO_RESIDUAL, LayerInstanceNorm2d
+from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import Phase, _optimizer_step, step_pairs
 from tests.conftest import tiny
 

@@ -27,21 +27,23 @@ class InstanceNorm2d(nn.InstanceNorm2d):
         return F.group_norm(_planar(x), self.num_features, self.weight, self.bias, self.eps)
 
 
+RHO_START = 0.0  # where a layer-instance mix starts: layer norm (U-GAT-IT's up-sampling ILN)
+RHO_RESIDUAL = 0.9  # where U-GAT-IT's residual blocks (AdaLIN) start it: mostly instance norm
+
+
 class LayerInstanceNorm2d(nn.Module):
     """U-GAT-IT's layer-instance normalisation (Kim et al. 2020, its ILN and AdaLIN without the
     style MLP): ``rho * IN(x) + (1 - rho) * LN(x)``, then the affine, where IN normalises each
     channel over the image and LN all channels together, and rho (one per channel, clamped to
     [0, 1]) is learned. Instance norm erases each channel's level and contrast per image; layer
     norm keeps how the channels stand to each other, so a decoder may change more than the
-    texture. ``rho`` starts at ``RHO_INIT`` (U-GAT-IT's up-sampling; its residual blocks start
-    at :data:`RHO_RESIDUAL`)."""
-
-    RHO_INIT = 0.0
+    texture. ``rho`` starts at :data:`RHO_START` (U-GAT-IT's up-sampling; its residual blocks
+    start at :data:`RHO_RESIDUAL`)."""
 
     def __init__(self, channels: int, *, affine: bool = True, eps: float = 1e-5) -> None:
         super().__init__()
         self.eps = eps
-        self.rho = nn.Parameter(torch.full((channels,), self.RHO_INIT))
+        self.rho = nn.Parameter(torch.full((channels,), RHO_START))
         # kept in [0, 1] after every optimiser step (train.step._project), U-GAT-IT's clipper
         self.rho.bounds = (0.0, 1.0)  # type: ignore[attr-defined]
         self.weight = nn.Parameter(torch.ones(channels)) if affine else None
@@ -55,9 +57,6 @@ class LayerInstanceNorm2d(nn.Module):
         if self.weight is not None and self.bias is not None:
             out = out * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
         return out
-
-
-RHO_RESIDUAL = 0.9  # where U-GAT-IT's residual blocks start their layer-instance mix
 
 
 def _planar(x: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
 from latentbridge.nn.blocks import RHO_RESIDUAL, LayerInstanceNorm2d
+from latentbridge.nn.networks import GlobalContext
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import Phase, _optimizer_step, step_pairs
 from tests.conftest import tiny
@@ -880,6 +881,31 @@ def test_style_code_reaches_the_image_and_the_way_back_keeps_the_source_style(
     assert any(n.startswith("style_encoders.") for n in g) and all(g.values()), [
         n for n, ok in g.items() if not ok
     ]
+
+
+def test_global_context_lets_every_position_see_the_whole_code() -> None:
+    """``model.global_context`` (ParseNet's global context): the block starts as the identity;
+    once trained, a change at one corner of the code changes the opposite corner; it is the
+    decoder's, counts as a block for ``sharing.dec_blocks``, and a vector code refuses it."""
+    torch.manual_seed(0)
+    block = GlobalContext(4, 6, 8)
+    x = torch.randn(2, 4, 6, 6)
+    assert torch.equal(block(x, 0), x)
+    torch.nn.init.normal_(block.mlp[-1].weight)
+    moved = x.clone()
+    moved[:, :, 5, 5] += 1.0
+    assert not torch.allclose(block(x, 0)[:, :, 0, 0], block(moved, 0)[:, :, 0, 0], atol=1e-4)
+
+    # the tiny decoder: to_image, 2 ups, 1 residual block, and the context block = 5 blocks
+    with pytest.raises(UserError, match="dec_blocks"):
+        build("cogan", sharing__dec_blocks=5)
+    model, cfg = build("cogan", model__global_context=8, sharing__dec_blocks=5)
+    assert sum(isinstance(m, GlobalContext) for m in model.gen.decoders.modules()) == 1
+    assert not any(isinstance(m, GlobalContext) for m in model.gen.encoders.modules())
+    z = model.gen.encode(batch(cfg)["A"], "A")
+    model.gen.decode(z, "B").sum().backward()
+    with pytest.raises(UserError, match="global_context"):
+        build("baseline", model__global_context=8, model__latent="vector")
 
 
 def test_style_settings_are_checked() -> None:

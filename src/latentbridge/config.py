@@ -61,6 +61,10 @@ class ModelConfig:
     # way back use the source image's own s, so its pose, light and grain need not ride through
     # the other domain's image
     style_dim: int = 0
+    # hidden units of a global-context block at the decoder's start (ParseNet; 0 = none): the
+    # code's mean over positions, through an MLP, added back to every position as a learnt
+    # pattern, so the decoder draws each pixel knowing the whole face (spatial codes only)
+    global_context: int = 0
     disc_width: int = 32  # image discriminator channels after its first layer
     disc_layers: int = 3  # stride-2 layers of the PatchGAN image discriminator
     disc_spectral: bool = False  # spectral normalisation in the image discriminators

@@ -53,6 +53,11 @@ def _check_shapes(cfg: Config) -> None:
         )
     if m.style_dim < 0:
         raise UserError(f"model.style_dim must be >= 0 (0 = no style code), got {m.style_dim}")
+    if m.global_context < 0 or (m.global_context and m.latent == "vector"):
+        raise UserError(
+            "model.global_context must be >= 0 (0 = none) and needs a spatial code (a vector "
+            f"code is global already), got {m.global_context} with model.latent={m.latent}"
+        )
 
 
 def _check_sharing(cfg: Config) -> None:
@@ -65,7 +70,7 @@ def _check_sharing(cfg: Config) -> None:
     n_enc = 1 + m.down + m.res_blocks + (m.latent == "vector") + projected
     if not -n_enc <= cfg.sharing.enc_blocks <= n_enc:
         raise UserError(f"sharing.enc_blocks must be in -{n_enc}..{n_enc} for this model")
-    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector") + widened
+    n_dec = 1 + m.down + m.res_blocks + (m.latent == "vector") + widened + (m.global_context > 0)
     if not -n_dec <= cfg.sharing.dec_blocks <= n_dec:
         raise UserError(f"sharing.dec_blocks must be in -{n_dec}..{n_dec} for this model")
     if not 0 <= cfg.sharing.disc_layers <= m.disc_layers + 1:

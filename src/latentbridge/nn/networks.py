@@ -45,6 +45,29 @@ class OneHotChannels(nn.Module):
         return torch.cat([x, flag], dim=1)
 
 
+class GlobalContext(nn.Module):
+    """ParseNet's global context (Liu, Rabinovich & Berg 2015) at the decoder's start: the code's
+    mean over all positions, through a small MLP (``hidden`` units), drawn as a learnt spatial
+    pattern and added to the code. Every position of the decoder then sees what the whole face
+    is (its skin, its hair) before it draws its own pixels, instead of deciding from a window of
+    the code. A learnt pattern, not the vector repeated: the instance norms after it would
+    remove a constant plane. The last layer starts at zero, so the block starts as the identity."""
+
+    def __init__(self, channels: int, side: int, hidden: int) -> None:
+        super().__init__()
+        self.shape = (channels, side, side)
+        self.mlp = nn.Sequential(
+            nn.Linear(channels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, channels * side**2),
+        )
+        nn.init.zeros_(self.mlp[-1].weight)
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, x: Tensor, d: int) -> Tensor:
+        return x + self.mlp(x.mean(dim=(2, 3))).view(x.shape[0], *self.shape).to(x.dtype)
+
+
 class Chain(nn.Module):
     """Runs block lists in order for one domain. ``parts`` may hold lists shared with other
     domains' chains (the same objects), so sharing is by reference, never by copy."""
@@ -122,7 +145,8 @@ def encoder_blocks(
 def decoder_blocks(
     cfg: ModelConfig, size: int, *, norm_domains: int = 0, flag_domains: int = 0
 ) -> BlockFactory:
-    """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], ``res_blocks``, ups, to_image.
+    """Factory of DE's blocks: [from_vector], [flag + 1x1 merge], [global context],
+    ``res_blocks``, ups, to_image.
     A code of ``latent_channels`` is widened by the 1x1 merge (a 1x1 block of its own when there
     is nothing to merge).
 
@@ -150,6 +174,8 @@ def decoder_blocks(
             blocks.append(ConvBlock(c + ns + nf, w[-1], kernel=1, norm=merge, n_domains=nd))
         elif c != w[-1]:
             blocks.append(ConvBlock(c, w[-1], kernel=1, norm=norm, n_domains=nd))
+        if cfg.global_context:
+            blocks.append(GlobalContext(w[-1], size // 2**cfg.down, cfg.global_context))
         blocks += [ResBlock(w[-1], norm=norm, n_domains=nd) for _ in range(cfg.res_blocks)]
         for i in reversed(range(cfg.down)):
             blocks.append(UpBlock(w[i + 1], w[i], norm=norm, n_domains=nd, mode=cfg.up))

@@ -906,6 +906,8 @@ def test_global_context_lets_every_position_see_the_whole_code() -> None:
     model.gen.decode(z, "B").sum().backward()
     with pytest.raises(UserError, match="global_context"):
         build("baseline", model__global_context=8, model__latent="vector")
+    with pytest.raises(UserError, match="global_context must be >= 0"):
+        build("baseline", model__global_context=-1)
 
 
 def test_style_settings_are_checked() -> None:

@@ -327,6 +327,13 @@ def patch_nce(q: Tensor, k: Tensor, temperature: float, patches: int) -> Tensor:
     return F.cross_entropy(logits, torch.arange(len(qn), device=qn.device))
 
 
+def _batch_scale(v: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and std (floored at 1e-3) of a batch over its first dimension, as constants: the
+    scale a domain's real images set for standardising another batch in that domain."""
+    v = v.detach()
+    return v.mean(0), v.std(0, correction=0).clamp_min(1e-3)
+
+
 def _pair_vectors(e: Tensor) -> Tensor:
     """e_i - e_j for every pair i < j of a batch of embeddings (B, D): (B (B - 1) / 2, D)."""
     i, j = torch.triu_indices(len(e), len(e), offset=1, device=e.device)
@@ -347,12 +354,8 @@ def pair_distances(source: Tensor, translated: Tensor, target_real: Tensor) -> T
     def dists(x: Tensor) -> Tensor:
         return _pair_vectors(x.float().flatten(1)).abs().mean(dim=1)
 
-    def scale(d: Tensor) -> tuple[Tensor, Tensor]:
-        d = d.detach()
-        return d.mean(), d.std().clamp_min(1e-6)
-
     d_src, d_out = dists(source.detach()), dists(translated)
-    (mu_a, sd_a), (mu_b, sd_b) = scale(d_src), scale(dists(target_real))
+    (mu_a, sd_a), (mu_b, sd_b) = _batch_scale(d_src), _batch_scale(dists(target_real))
     return ((d_src - mu_a) / sd_a - (d_out - mu_b) / sd_b).abs().mean()
 
 
@@ -387,12 +390,7 @@ def kept_features(source: Tensor, target_real: Tensor, translated: Tensor) -> Te
     the statistics are constants. What all images of a domain share in the feature space drops
     out, what tells one image from the rest of its domain must stay. Features (B, ...)."""
     s, r, t = (v.flatten(1).float() for v in (source, target_real, translated))
-
-    def scale(v: Tensor) -> tuple[Tensor, Tensor]:
-        v = v.detach()
-        return v.mean(0), v.std(0, correction=0).clamp_min(1e-3)
-
-    (ms, ss), (mr, sr) = scale(s), scale(r)
+    (ms, ss), (mr, sr) = _batch_scale(s), _batch_scale(r)
     return 1 - F.cosine_similarity(((s - ms) / ss).detach(), (t - mr) / sr, dim=1).mean()
 
 

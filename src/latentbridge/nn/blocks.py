@@ -50,8 +50,9 @@ class LayerInstanceNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels)) if affine else None
 
     def forward(self, x: Tensor) -> Tensor:
-        inst = F.group_norm(_planar(x), x.shape[1], eps=self.eps)
-        layer = F.group_norm(_planar(x), 1, eps=self.eps)
+        x = _planar(x)
+        inst = F.group_norm(x, x.shape[1], eps=self.eps)
+        layer = F.group_norm(x, 1, eps=self.eps)
         rho = self.rho.clamp(0, 1).view(1, -1, 1, 1)
         out = layer + rho * (inst - layer)
         if self.weight is not None and self.bias is not None:

@@ -36,10 +36,10 @@ DEMO_SETTINGS = {
     "model.res_blocks": 1,
     "model.disc_width": 16,
     # U-GAT-IT's layer-instance norm (since 2026-12-07): on faces the mean of both directions
-    # was ahead of instance norm's in 3 seeds of 3 at 7 minutes, in 2 pairs of 2 at the demo's
-    # budget and in the hour of seed 0 (docs/RESULTS.md, "The layer-instance norm for the
-    # demo"); not ``bridge``'s own, because on digits, beside the colour prior, it copies the
-    # printed digits' colours into MNIST (printed->MNIST 0.31 -> 0.15)
+    # was ahead of instance norm's in 3 seeds of 3 at 7 minutes, in 3 pairs of 3 at the demo's
+    # budget (by 0.005 to 0.046) and in the hour of seed 0 (docs/RESULTS.md, "The
+    # layer-instance norm for the demo"); not ``bridge``'s own, because on digits, beside the
+    # colour prior, it copies the printed digits' colours into MNIST (printed->MNIST 0.31 -> 0.15)
     "model.norm": "lin",
     "train.batch_size": 16,
     "train.sample_every": 250,

@@ -32,6 +32,10 @@ on digits in 2 of 2 (+0.08, +0.12). Each image discriminator judges the image at
 pix2pixHD, UNIT and MUNIT do): ahead in 3 of 3 paired 7-minute faces seeds (+0.011 to +0.016,
 mostly cartoon->photo) and on digits (+0.010), though a step costs about a sixth more; at the
 demo's own budget three scales against one were a wash over three seeds (mean -0.015 to +0.027).
+Instance norm stays, though U-GAT-IT's layer-instance norm (``model.norm=lin``) keeps more on
+faces (the demo trains with it; its best hours 0.848 and 0.851 mean against 0.830): on digits,
+beside the colour prior, it lets the translations into MNIST keep the printed digits' colours
+and halves printed->MNIST (docs/RESULTS.md, "The layer-instance norm for the demo").
 """
 
 from latentbridge.methods.base import Method

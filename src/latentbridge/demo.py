@@ -37,7 +37,7 @@ DEMO_SETTINGS = {
     "model.disc_width": 16,
     # U-GAT-IT's layer-instance norm (since 2026-12-07): on faces the mean of both directions
     # was ahead of instance norm's in 3 seeds of 3 at 7 minutes, in 3 pairs of 3 at the demo's
-    # budget (by 0.005 to 0.046) and in the hour of seed 0 (docs/RESULTS.md, "The
+    # budget (by 0.005 to 0.046) and in 2 hours of 2 (docs/RESULTS.md, "The
     # layer-instance norm for the demo"); not ``bridge``'s own, because on digits, beside the
     # colour prior, it copies the printed digits' colours into MNIST (printed->MNIST 0.31 -> 0.15)
     "model.norm": "lin",

@@ -12,7 +12,7 @@ from latentbridge import augment, losses, methods, terms
 from latentbridge.errors import UserError
 from latentbridge.forward import Forward
 from latentbridge.model import CPU_CHUNK_PIXELS, Model, translation_chunk
-from latentbridge.nn.blocks import RHO_RESIDUAL, LayerInstanceNorm2d
+from latentbridge.nn.blocks import RHO_RESIDUAL, DomainNorm, LayerInstanceNorm2d
 from latentbridge.nn.networks import GlobalContext
 from latentbridge.train.objectives import DisObjective, GenObjective
 from latentbridge.train.step import Phase, _optimizer_step, step_pairs
@@ -365,6 +365,49 @@ def test_layer_instance_norm_mixes_the_two_norms_and_its_mix_stays_in_bounds() -
     _optimizer_step(phase)
     assert dec[0].rho.min().item() == 1.0  # pushed up by 100, clamped to 1
     assert all(m.rho.max().item() == 0.0 for m in dec[1:])  # pushed down by 100, clamped to 0
+
+
+def test_layer_instance_norm_with_its_affine_inside_is_the_mix_then_the_affine() -> None:
+    """The norm runs the affine inside its two group-norm passes (weight * rho, weight * (1 -
+    rho)); values and every gradient are those of the two norms mixed and then scaled, for a
+    layer's own affine, for none, and for a domain's (``DomainNorm``, full sharing)."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 8, 6, 6) * 3 + 1
+    g = torch.randn(4, 8, 6, 6)
+
+    def written_out(
+        x: torch.Tensor, rho: torch.Tensor, w: torch.Tensor | None, b: torch.Tensor | None
+    ) -> torch.Tensor:
+        inst, layer = F.instance_norm(x), F.layer_norm(x, x.shape[1:])
+        out = layer + rho.clamp(0, 1).view(1, -1, 1, 1) * (inst - layer)
+        return out if w is None or b is None else out * w.view(1, -1, 1, 1) + b.view(1, -1, 1, 1)
+
+    def value_and_grads(y: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [y, *torch.autograd.grad(y, params, g)]
+
+    for affine in (True, False):
+        norm = LayerInstanceNorm2d(8, affine=affine)
+        with torch.no_grad():
+            norm.rho.copy_(torch.linspace(-0.2, 1.2, 8))  # clamped at both ends
+            if affine:
+                norm.weight.uniform_(0.5, 1.5), norm.bias.normal_()
+        xs = x.clone().requires_grad_()
+        params = [xs, *norm.parameters()]
+        ours = value_and_grads(norm(xs), params)
+        ref = value_and_grads(written_out(xs, norm.rho, norm.weight, norm.bias), params)
+        for a, b in zip(ours, ref, strict=True):
+            assert torch.allclose(a, b, atol=1e-4)
+
+    dn = DomainNorm(8, 2, "lin")
+    with torch.no_grad():
+        dn.norm.rho.uniform_(0, 1), dn.gamma.uniform_(0.5, 1.5), dn.beta.normal_()
+    for d in (0, 1):
+        xs = x.clone().requires_grad_()
+        params = [xs, dn.norm.rho, dn.gamma, dn.beta]
+        ours = value_and_grads(dn(xs, d), params)
+        ref = value_and_grads(written_out(xs, dn.norm.rho, dn.gamma[d], dn.beta[d]), params)
+        for a, b in zip(ours, ref, strict=True):
+            assert torch.allclose(a, b, atol=1e-4)
 
 
 def test_image_priors_and_moments_are_wired_into_the_generator_phase() -> None:

@@ -50,14 +50,19 @@ class LayerInstanceNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels)) if affine else None
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.mix(x, self.weight, self.bias)
+
+    def mix(self, x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+        """The mix with the affine ``weight``, ``bias`` (this layer's, or a domain's), as two
+        passes of the group-norm kernel with the affine inside each: ``weight * rho`` on
+        instance norm, ``weight * (1 - rho)`` and the bias on layer norm. The same function as
+        mixing the two normalised tensors and then applying the affine, in half the time
+        (forward + backward; benchmarks/perf_norm.py --lin, docs/PERFORMANCE.md section AC)."""
         x = _planar(x)
-        inst = F.group_norm(x, x.shape[1], eps=self.eps)
-        layer = F.group_norm(x, 1, eps=self.eps)
-        rho = self.rho.clamp(0, 1).view(1, -1, 1, 1)
-        out = layer + rho * (inst - layer)
-        if self.weight is not None and self.bias is not None:
-            out = out * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
-        return out
+        rho = self.rho.clamp(0, 1)
+        w_inst, w_layer = (rho, 1 - rho) if weight is None else (weight * rho, weight * (1 - rho))
+        inst = F.group_norm(x, x.shape[1], w_inst, None, self.eps)
+        return inst + F.group_norm(x, 1, w_layer, bias, self.eps)
 
 
 def _planar(x: Tensor) -> Tensor:
@@ -80,7 +85,8 @@ class DomainNorm(nn.Module):
     """Normalisation with one affine (gamma, beta) per domain: conditional instance norm.
 
     ``x -> gamma[d] * norm(x) + beta[d]``, the domain flag of a fully shared network. Instance
-    and group norms apply the domain's affine inside the normalisation kernel (one pass).
+    and group norms apply the domain's affine inside the normalisation kernel (one pass), the
+    layer-instance mix inside its two.
     """
 
     def __init__(self, channels: int, n_domains: int, kind: Norm) -> None:
@@ -94,6 +100,8 @@ class DomainNorm(nn.Module):
         if self.groups is not None:
             eps = float(self.norm.eps)  # type: ignore[arg-type]
             return F.group_norm(_planar(x), self.groups, self.gamma[d], self.beta[d], eps)
+        if isinstance(self.norm, LayerInstanceNorm2d):
+            return self.norm.mix(x, self.gamma[d], self.beta[d])
         x = self.norm(x)
         return x * self.gamma[d].view(1, -1, 1, 1) + self.beta[d].view(1, -1, 1, 1)
 

@@ -588,6 +588,7 @@ def test_demo_end_to_end(
     config = yaml.safe_load((out / "run" / "config.yaml").read_text())
     assert config["train"]["ema"] == 0.99 and config["model"]["width"] == 16  # and the demo's own
     assert config["model"]["norm"] == "lin"
+    assert "model.norm=lin" in text and "train.ema=0.99" in text  # the demo says what it trains
     assert "attribute preservation photo->cartoon" in text and "report" in text
     metrics = json.loads((out / "run" / "eval" / "metrics.json").read_text())
     assert metrics["two_sample_steps"] == 10  # the demo's own options reach its evaluation

@@ -199,6 +199,10 @@ def _train(
     how = f"{n} ranks x {threads} thread, " if n > 1 else ""
     precision = resolve_precision(cfg.train.precision, device)
     print(f"[3/4] training {args.method} ({how}{precision}) for {minutes:.1f} minutes into {run}")
+    # what the run trains besides the preset: the demo's light model and norm, and any --set
+    print(
+        f"      over {args.method}'s recipe: " + " ".join(f"{k}={v}" for k, v in settings.items())
+    )
     if trainer is None:
         train_as_ranks(args.method, data, run, minutes, n, threads, settings)
     else:

@@ -616,14 +616,14 @@ def test_demo_end_to_end(
 
 
 @pytest.mark.parametrize(
-    ("budget", "elapsed", "expected"), [(9.5, 2.0, 6.25), (9.5, 8.0, 0.5), (3.0, 0.5, 1.25)]
+    ("budget", "elapsed", "expected"), [(9.5, 2.0, 6.75), (9.5, 8.5, 0.5), (3.0, 0.5, 1.75)]
 )
 def test_demo_training_gets_what_the_budget_leaves(
     budget: float, elapsed: float, expected: float
 ) -> None:
     from latentbridge.demo import EVAL_RESERVE, MIN_TRAINING, training_minutes
 
-    assert EVAL_RESERVE == 1.25 and MIN_TRAINING == 0.5
+    assert EVAL_RESERVE == 0.75 and MIN_TRAINING == 0.5
     assert training_minutes(budget, elapsed) == pytest.approx(expected)
 
 

@@ -832,8 +832,11 @@ def test_attribute_grid_counts_what_eval_reads(
 def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``benchmarks/mirror_average.py``: the plain translations score what eval scores, and an
-    untrained translator is not mirror-symmetric."""
+    """``benchmarks/mirror_average.py``: the plain translations score what eval scores, an
+    untrained translator is not mirror-symmetric, and the code average is the decoder's drawing
+    of the mean of the code and its mirror image's code mirrored back."""
+    import torch
+
     from latentbridge.eval.evaluate import evaluator
 
     script = _diagnostic("mirror_average", monkeypatch)
@@ -851,6 +854,42 @@ def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     gap = next(x for x in lines if x.startswith("photo->cartoon: mean |x_ab - x_ab_mirror|"))
     assert float(gap.split("|")[2].split()[0]) > 1e-3
     assert any(x.startswith("cartoon->photo: preservation of average") for x in lines)
+    imgs, gen = ev.test["photo"].images, ev.pipe.gen
+    with torch.no_grad():
+        z = (gen.encode(imgs, "photo") + gen.encode(imgs.flip(-1), "photo").flip(-1)) / 2
+        read = ev.clf["cartoon"].predict(gen.decode(z, "cartoon"))
+    codes = next(x for x in lines if x.startswith("photo->cartoon: preservation of code_average"))
+    labels = ev.test["photo"].labels
+    assert codes.endswith(f"mean {(read == labels).float().mean():.3f}")
+
+
+def test_train_gap_reads_the_test_split_as_eval_and_the_training_images_with_their_labels(
+    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/train_gap.py``: the test split scores what eval scores; the training images
+    are the first --train-images of the split, translated and read against their own labels."""
+    from latentbridge.eval import metrics as M
+    from latentbridge.eval.evaluate import evaluator
+    from latentbridge.eval.labelled import load_split
+
+    script = _diagnostic("train_gap", monkeypatch)
+    ev = evaluator(
+        run, faces, device="cpu", classifier_steps=30, classifier_rounds=1, two_sample_steps=10
+    )
+    argv = ["x", "--run", str(run), "--data", str(faces), "--device", "cpu"]
+    monkeypatch.setattr("sys.argv", [*argv, "--train-images", "24"])
+    script.main()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4  # two directions, two splits
+    for a, b in (("photo", "cartoon"), ("cartoon", "photo")):
+        mean = ev.direction(a, b)["attributes"]["accuracy"]["mean"]
+        test = next(x for x in lines if x.startswith(f"{a}->{b}: test "))
+        assert f"  40 images: mean {mean:.3f} (" in test
+        s = load_split(faces, "train", ev.pipe.size, ev.pipe.domains, limit=24)[a]
+        read = ev.clf[b].predict(ev.pipe.translate(s.images, a, b))
+        acc = M.attribute_accuracy(read, s.labels, ev.attrs.names)["mean"]
+        train = next(x for x in lines if x.startswith(f"{a}->{b}: train "))
+        assert f"  24 images: mean {acc:.3f} (" in train
 
 
 def test_exposure_response_reads_the_translations_of_re_exposed_images(

@@ -23,6 +23,7 @@ from latentbridge.eval.labelled import load_split
 
 
 def add_train_images(p: argparse.ArgumentParser) -> None:
+    """``--train-images N``: how many of each domain's training images are read."""
     p.add_argument(
         "--train-images",
         type=int,

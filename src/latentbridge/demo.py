@@ -45,14 +45,14 @@ DEMO_SETTINGS = {
     "train.sample_every": 250,
 }
 DEMO_BUDGET = 9.5  # minutes for the whole command (the README promises <= 10 on 2 CPU cores)
-# Kept back for the evaluation once its classifiers are cached: it took 23-44 s in 16 demos on a
+# Kept back for the evaluation once its classifiers are cached: it took 23-44 s in 20 demos on a
 # 2-core AMD EPYC (44 s in a slow spell) and 39 s on a 2-core Xeon (docs/RESULTS.md, the demo);
 # 45 s, and the budget's half minute under the README's 10, hold an evaluation of 75 s. (1.25
 # minutes until 2026-12-08 left the last 0.9 minutes of the demo's budget unused.)
 EVAL_RESERVE = 0.75
 MIN_TRAINING = 0.5  # minutes trained even when the budget is already spent
 # An allowance, not a measurement, for the training ranks to start (imports, process group,
-# images); with it and the reserve above the demo took 9.1-9.4 of its 9.5 minutes on a 2-core
+# images); with it and the reserve above the demo took 9.0-9.4 of its 9.5 minutes on a 2-core
 # AMD EPYC (docs/RESULTS.md, "The demo's last minute").
 LAUNCH = 0.2
 

@@ -863,11 +863,30 @@ def test_mirror_average_reads_eval_s_translations_and_their_mirror(
     assert codes.endswith(f"mean {(read == labels).float().mean():.3f}")
 
 
+def test_mirror_average_has_no_code_average_for_a_vector_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A vector code has no mirror image: ``code_average`` answers None, not a flipped vector."""
+    from types import SimpleNamespace
+
+    script = _diagnostic("mirror_average", monkeypatch)
+    cfg = SimpleNamespace(model=SimpleNamespace(latent="vector"))
+    ev = SimpleNamespace(pipe=SimpleNamespace(cfg=cfg, gen=None))
+    assert script.code_average(ev, torch.zeros(2, 3, 8, 8), "photo", "cartoon") is None  # type: ignore[attr-defined]
+
+
 def test_train_gap_reads_the_test_split_as_eval_and_the_training_images_with_their_labels(
-    run: Path, faces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: Path,
+    faces: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``benchmarks/train_gap.py``: the test split scores what eval scores; the training images
-    are the first --train-images of the split, translated and read against their own labels."""
+    are the first --train-images of the split, translated and read against their own labels;
+    data without labels is refused."""
+    import shutil
+
     from latentbridge.eval import metrics as M
     from latentbridge.eval.evaluate import evaluator
     from latentbridge.eval.labelled import load_split
@@ -890,6 +909,12 @@ def test_train_gap_reads_the_test_split_as_eval_and_the_training_images_with_the
         acc = M.attribute_accuracy(read, s.labels, ev.attrs.names)["mean"]
         train = next(x for x in lines if x.startswith(f"{a}->{b}: train "))
         assert f"  24 images: mean {acc:.3f} (" in train
+    unlabelled = tmp_path / "unlabelled"
+    shutil.copytree(faces, unlabelled)
+    (unlabelled / "attributes.json").unlink()
+    monkeypatch.setattr("sys.argv", ["x", "--run", str(run), "--data", str(unlabelled)])
+    with pytest.raises(SystemExit, match="no attribute labels"):
+        script.main()  # type: ignore[attr-defined]
 
 
 def test_exposure_response_reads_the_translations_of_re_exposed_images(
